@@ -494,6 +494,8 @@ parse_tensor_shape (cursor * c, vlm_gguf_tensor * t, size_t at)
         "tensor '%s' (byte %zu) has %u dimensions (1 to %d allowed)",
         t->name, at, nd, VLM_GGUF_MAX_DIMS);
   t->n_dims = nd;
+  /* the product of the non-zero dims must fit, so that any sub-product
+   * (rows = ne1*ne2*ne3, elements) does too, even when a dim is 0 */
   int64_t total = 1;
   for (int d = 0; d < VLM_GGUF_MAX_DIMS; d++) {
     uint64_t ne = 1;
@@ -504,7 +506,8 @@ parse_tensor_shape (cursor * c, vlm_gguf_tensor * t, size_t at)
           "tensor '%s' (byte %zu): element count overflows at dimension "
           "%d (%llu)", t->name, at, d, (unsigned long long) ne);
     t->ne[d] = (int64_t) ne;
-    total *= (int64_t) ne;
+    if (ne > 0)
+      total *= (int64_t) ne;
   }
   return true;
 }
