@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Prints one closing line for meson test logs: 'N passed, N failed'.
 
-Counts the individual cmocka test cases inside each test program (from its
-'[  PASSED  ] N test(s).' and '[  FAILED  ] N test(s)' lines); a program
-without cmocka output counts as one test.
+Counts the individual cmocka test cases inside each test program (its
+'[ RUN      ]' and '[       OK ]' lines); a program without cmocka output
+counts as one test.
 """
 import json
 import re
@@ -14,9 +14,10 @@ for path in sys.argv[1:]:
     with open(path) as f:
         for line in f:
             r = json.loads(line)
-            out = r.get("stdout") or ""
-            p = sum(int(n) for n in re.findall(r"\[  PASSED  \] (\d+) test", out))
-            x = sum(int(n) for n in re.findall(r"\[  FAILED  \] (\d+) test", out))
+            out = (r.get("stdout") or "") + (r.get("stderr") or "")
+            run = len(re.findall(r"^\[ RUN      \] ", out, re.M))
+            p = len(re.findall(r"^\[       OK \] ", out, re.M))
+            x = run - p
             ok = r.get("result") in ("OK", "EXPECTEDFAIL")
             if p == 0 and x == 0:
                 p, x = (1, 0) if ok else (0, 1)

@@ -175,7 +175,7 @@ static bool
 read_str (cursor * c, vlm_gguf_str * s, const char *what)
 {
   size_t at = c->off;
-  uint64_t len;
+  uint64_t len = 0;
   if (!read_u64 (c, &len, what))
     return false;
   if (len > remaining (c))
@@ -350,8 +350,8 @@ static bool
 parse_array (cursor * c, kv_entry * kv)
 {
   size_t at = c->off;
-  uint32_t et;
-  uint64_t n;
+  uint32_t et = 0;
+  uint64_t n = 0;
   if (!read_u32 (c, &et, "an array's element type")
       || !read_u64 (c, &n, "an array's length"))
     return false;
@@ -416,8 +416,8 @@ parse_kv (cursor * c, vlm_gguf * g, int64_t i)
 {
   kv_entry *kv = &g->kvs[i];
   size_t at = c->off;
-  vlm_gguf_str key;
-  uint32_t type;
+  vlm_gguf_str key = { 0 };
+  uint32_t type = 0;
   if (!read_str (c, &key, "a metadata key"))
     return false;
   if (memchr (key.ptr, '\0', key.len) != NULL)
@@ -486,7 +486,7 @@ read_alignment (cursor * c, vlm_gguf * g)
 static bool
 parse_tensor_shape (cursor * c, vlm_gguf_tensor * t, size_t at)
 {
-  uint32_t nd;
+  uint32_t nd = 0;
   if (!read_u32 (c, &nd, "a tensor's dimension count"))
     return false;
   if (nd == 0 || nd > VLM_GGUF_MAX_DIMS)
@@ -515,7 +515,7 @@ parse_tensor_shape (cursor * c, vlm_gguf_tensor * t, size_t at)
 static bool
 parse_tensor_type (cursor * c, vlm_gguf_tensor * t, size_t at)
 {
-  uint32_t type;
+  uint32_t type = 0;
   if (!read_u32 (c, &type, "a tensor type"))
     return false;
   if (!vlm_type_is_known (type))
@@ -544,7 +544,7 @@ parse_tensor_info (cursor * c, vlm_gguf * g, int64_t i)
 {
   vlm_gguf_tensor *t = &g->tensors[i];
   size_t at = c->off;
-  vlm_gguf_str name;
+  vlm_gguf_str name = { 0 };
   if (!read_str (c, &name, "a tensor name"))
     return false;
   if (name.len > MAX_TENSOR_NAME || memchr (name.ptr, '\0', name.len))
@@ -687,7 +687,7 @@ vlm_gguf_close (vlm_gguf * g)
 static bool
 parse_all (cursor * c, vlm_gguf * g)
 {
-  uint64_t n_tensors, n_kv;
+  uint64_t n_tensors = 0, n_kv = 0;
   return parse_header (c, g, &n_tensors, &n_kv)
       && parse_kvs (c, g, n_kv)
       && read_alignment (c, g)
