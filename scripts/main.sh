@@ -12,13 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
-if [ -f build/build.ninja ]; then
-  meson setup --reconfigure build >/dev/null
-else
-  meson setup build
-fi
-meson compile -C build
+bash scripts/build.sh
 
 model=${1:-}
 if [ -z "$model" ]; then

@@ -10,109 +10,15 @@
 #include <cmocka.h>
 
 #include "gguf.h"
-
-/* ------------------------------------------------------------------ */
-/* A byte builder for hand-made GGUF files                             */
-/* ------------------------------------------------------------------ */
-
-typedef struct {
-  uint8_t *p;
-  size_t n, cap;
-} buf;
-
-static void
-put (buf * b, const void *data, size_t n)
-{
-  if (b->n + n > b->cap) {
-    b->cap = (b->n + n) * 2 + 64;
-    b->p = realloc (b->p, b->cap);
-    assert_non_null (b->p);
-  }
-  memcpy (b->p + b->n, data, n);
-  b->n += n;
-}
-
-static void
-put_u32 (buf * b, uint32_t v)
-{
-  put (b, &v, 4);
-}
-
-static void
-put_u64 (buf * b, uint64_t v)
-{
-  put (b, &v, 8);
-}
-
-static void
-put_str (buf * b, const char *s)
-{
-  put_u64 (b, strlen (s));
-  put (b, s, strlen (s));
-}
-
-static void
-put_header (buf * b, uint32_t version, uint64_t n_tensors, uint64_t n_kv)
-{
-  put (b, "GGUF", 4);
-  put_u32 (b, version);
-  put_u64 (b, n_tensors);
-  put_u64 (b, n_kv);
-}
-
-static void
-kv_u32 (buf * b, const char *key, uint32_t v)
-{
-  put_str (b, key);
-  put_u32 (b, VLM_GGUF_UINT32);
-  put_u32 (b, v);
-}
-
-static void
-kv_str (buf * b, const char *key, const char *v)
-{
-  put_str (b, key);
-  put_u32 (b, VLM_GGUF_STRING);
-  put_str (b, v);
-}
-
-static void
-tensor_info (buf * b, const char *name, uint32_t n_dims, const uint64_t * ne,
-    uint32_t type, uint64_t offset)
-{
-  put_str (b, name);
-  put_u32 (b, n_dims);
-  for (uint32_t i = 0; i < n_dims; i++)
-    put_u64 (b, ne[i]);
-  put_u32 (b, type);
-  put_u64 (b, offset);
-}
-
-static void
-pad_to (buf * b, size_t align)
-{
-  static const uint8_t zero[64];
-  put (b, zero, (align - b->n % align) % align);
-}
-
-static void
-put_zeros (buf * b, size_t n)
-{
-  uint8_t z[256] = { 0 };
-  while (n) {
-    size_t k = n < sizeof (z) ? n : sizeof (z);
-    put (b, z, k);
-    n -= k;
-  }
-}
+#include "gguf-bytes.h"
 
 /* A header with one string key and two f32 tensors of 4 and 8 floats;
  * the second tensor's offset and type are parameters. */
-static buf
+static gguf_bytes
 two_tensor_file (uint64_t second_offset, uint32_t second_type,
     uint64_t second_ne0)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   uint64_t ne_a[1] = { 4 }, ne_b[1] = { second_ne0 };
   put_header (&b, 3, 2, 1);
   kv_str (&b, "general.architecture", "llama");
@@ -124,14 +30,14 @@ two_tensor_file (uint64_t second_offset, uint32_t second_type,
 }
 
 static vlm_gguf *
-open_buf (const buf * b, vlm_gguf_status * st, char *err, size_t n)
+open_buf (const gguf_bytes * b, vlm_gguf_status * st, char *err, size_t n)
 {
   return vlm_gguf_open_memory (b->p, b->n, st, err, n);
 }
 
 /* Opening must fail with `want`, and the message must hold `needle`. */
 static void
-expect_error (const buf * b, vlm_gguf_status want, const char *needle)
+expect_error (const gguf_bytes * b, vlm_gguf_status want, const char *needle)
 {
   char err[512];
   vlm_gguf_status st = VLM_GGUF_OK;
@@ -254,10 +160,10 @@ test_vocab_only_file (void **state)
 /* Value types                                                         */
 /* ------------------------------------------------------------------ */
 
-static buf
+static gguf_bytes
 all_types_file (void)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   put_header (&b, 3, 0, 14);
   uint8_t u8 = 200;
   int8_t i8 = -100;
@@ -305,7 +211,7 @@ all_types_file (void)
 static void
 test_all_value_types (void **state)
 {
-  buf b = all_types_file ();
+  gguf_bytes b = all_types_file ();
   char err[256];
   vlm_gguf *g = open_buf (&b, NULL, err, sizeof (err));
   if (g == NULL)
@@ -356,7 +262,7 @@ test_all_value_types (void **state)
 static void
 test_getter_type_errors (void **state)
 {
-  buf b = all_types_file ();
+  gguf_bytes b = all_types_file ();
   vlm_gguf *g = open_buf (&b, NULL, NULL, 0);
   assert_non_null (g);
   uint32_t u32 = 77;
@@ -400,7 +306,7 @@ test_type_block_sizes (void **state)
 static void
 test_version_2_accepted (void **state)
 {
-  buf b = two_tensor_file (32, VLM_TYPE_F32, 8);
+  gguf_bytes b = two_tensor_file (32, VLM_TYPE_F32, 8);
   b.p[4] = 2;
   vlm_gguf *g = open_buf (&b, NULL, NULL, 0);
   assert_non_null (g);
@@ -412,7 +318,7 @@ test_version_2_accepted (void **state)
 static void
 test_custom_alignment (void **state)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   uint64_t ne[1] = { 16 };
   put_header (&b, 3, 2, 1);
   kv_u32 (&b, "general.alignment", 64);
@@ -466,7 +372,7 @@ test_empty_file (void **state)
 static void
 test_bad_magic (void **state)
 {
-  buf b = two_tensor_file (32, VLM_TYPE_F32, 8);
+  gguf_bytes b = two_tensor_file (32, VLM_TYPE_F32, 8);
   memcpy (b.p, "GGML", 4);
   expect_error (&b, VLM_GGUF_ERR_MAGIC, "not a GGUF file");
   free (b.p);
@@ -475,7 +381,7 @@ test_bad_magic (void **state)
 static void
 test_bad_version (void **state)
 {
-  buf b = two_tensor_file (32, VLM_TYPE_F32, 8);
+  gguf_bytes b = two_tensor_file (32, VLM_TYPE_F32, 8);
   b.p[4] = 1;
   expect_error (&b, VLM_GGUF_ERR_VERSION, "version 1");
   b.p[4] = 4;
@@ -490,9 +396,9 @@ test_bad_version (void **state)
 static void
 test_truncated_at_every_offset (void **state)
 {
-  buf b = all_types_file ();
-  buf t = two_tensor_file (32, VLM_TYPE_F32, 8);
-  const buf *files[2] = { &b, &t };
+  gguf_bytes b = all_types_file ();
+  gguf_bytes t = two_tensor_file (32, VLM_TYPE_F32, 8);
+  const gguf_bytes *files[2] = { &b, &t };
   for (int f = 0; f < 2; f++) {
     vlm_gguf *g = open_buf (files[f], NULL, NULL, 0);
     assert_non_null (g);
@@ -518,7 +424,7 @@ test_truncated_at_every_offset (void **state)
 static void
 test_string_past_eof (void **state)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   put_header (&b, 3, 0, 1);
   put_str (&b, "general.name");
   put_u32 (&b, VLM_GGUF_STRING);
@@ -531,7 +437,7 @@ test_string_past_eof (void **state)
 static void
 test_array_past_eof (void **state)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   put_header (&b, 3, 0, 1);
   put_str (&b, "tokenizer.ggml.scores");
   put_u32 (&b, VLM_GGUF_ARRAY);
@@ -545,12 +451,12 @@ test_array_past_eof (void **state)
 static void
 test_absurd_counts (void **state)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   put_header (&b, 3, 0, UINT64_MAX);
   put_zeros (&b, 64);
   expect_error (&b, VLM_GGUF_ERR_TRUNCATED, "metadata entries");
   free (b.p);
-  b = (buf) { 0 };
+  b = (gguf_bytes) { 0 };
   put_header (&b, 3, 1ull << 60, 0);
   put_zeros (&b, 64);
   expect_error (&b, VLM_GGUF_ERR_TRUNCATED, "tensors");
@@ -560,7 +466,7 @@ test_absurd_counts (void **state)
 static void
 test_tensor_data_past_eof (void **state)
 {
-  buf b = two_tensor_file (32, VLM_TYPE_F32, 1024);
+  gguf_bytes b = two_tensor_file (32, VLM_TYPE_F32, 1024);
   expect_error (&b, VLM_GGUF_ERR_TRUNCATED, "tensor 'b'");
   free (b.p);
 }
@@ -568,7 +474,7 @@ test_tensor_data_past_eof (void **state)
 static void
 test_overlapping_tensors (void **state)
 {
-  buf b = two_tensor_file (0, VLM_TYPE_F32, 8);
+  gguf_bytes b = two_tensor_file (0, VLM_TYPE_F32, 8);
   expect_error (&b, VLM_GGUF_ERR_CORRUPT, "overlap");
   free (b.p);
 }
@@ -576,7 +482,7 @@ test_overlapping_tensors (void **state)
 static void
 test_misaligned_tensor (void **state)
 {
-  buf b = two_tensor_file (20, VLM_TYPE_F32, 8);
+  gguf_bytes b = two_tensor_file (20, VLM_TYPE_F32, 8);
   expect_error (&b, VLM_GGUF_ERR_CORRUPT, "not a multiple of the alignment");
   free (b.p);
 }
@@ -584,7 +490,7 @@ test_misaligned_tensor (void **state)
 static void
 test_unknown_tensor_type (void **state)
 {
-  buf b = two_tensor_file (32, 99, 8);
+  gguf_bytes b = two_tensor_file (32, 99, 8);
   expect_error (&b, VLM_GGUF_ERR_UNSUPPORTED, "tensor 'b'");
   expect_error (&b, VLM_GGUF_ERR_UNSUPPORTED, "type id 99");
   free (b.p);
@@ -593,7 +499,7 @@ test_unknown_tensor_type (void **state)
 static void
 test_row_not_multiple_of_block (void **state)
 {
-  buf b = two_tensor_file (32, VLM_TYPE_Q8_0, 48);
+  gguf_bytes b = two_tensor_file (32, VLM_TYPE_Q8_0, 48);
   expect_error (&b, VLM_GGUF_ERR_CORRUPT, "block size");
   free (b.p);
 }
@@ -601,14 +507,14 @@ test_row_not_multiple_of_block (void **state)
 static void
 test_dims_overflow (void **state)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   uint64_t ne[4] = { 1ull << 32, 1ull << 32, 4, 1 };
   put_header (&b, 3, 1, 0);
   tensor_info (&b, "huge", 4, ne, VLM_TYPE_F32, 0);
   pad_to (&b, 32);
   expect_error (&b, VLM_GGUF_ERR_CORRUPT, "overflows");
   free (b.p);
-  b = (buf) { 0 };
+  b = (gguf_bytes) { 0 };
   uint64_t ne5[5] = { 1, 1, 1, 1, 1 };
   put_header (&b, 3, 1, 0);
   tensor_info (&b, "five", 5, ne5, VLM_TYPE_F32, 0);
@@ -620,7 +526,7 @@ test_dims_overflow (void **state)
 static void
 test_duplicate_key (void **state)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   put_header (&b, 3, 0, 3);
   kv_u32 (&b, "llama.block_count", 2);
   kv_u32 (&b, "llama.embedding_length", 64);
@@ -633,7 +539,7 @@ test_duplicate_key (void **state)
 static void
 test_duplicate_tensor (void **state)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   uint64_t ne[1] = { 8 };
   put_header (&b, 3, 2, 0);
   tensor_info (&b, "w", 1, ne, VLM_TYPE_F32, 0);
@@ -647,7 +553,7 @@ test_duplicate_tensor (void **state)
 static void
 test_invalid_value_type (void **state)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   put_header (&b, 3, 0, 1);
   put_str (&b, "general.name");
   put_u32 (&b, 13);
@@ -659,7 +565,7 @@ test_invalid_value_type (void **state)
 static void
 test_nested_array (void **state)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   put_header (&b, 3, 0, 1);
   put_str (&b, "x.nested");
   put_u32 (&b, VLM_GGUF_ARRAY);
@@ -673,12 +579,12 @@ test_nested_array (void **state)
 static void
 test_bad_alignment_key (void **state)
 {
-  buf b = { 0 };
+  gguf_bytes b = { 0 };
   put_header (&b, 3, 0, 1);
   kv_u32 (&b, "general.alignment", 24);
   expect_error (&b, VLM_GGUF_ERR_CORRUPT, "power of two");
   free (b.p);
-  b = (buf) { 0 };
+  b = (gguf_bytes) { 0 };
   put_header (&b, 3, 0, 1);
   kv_str (&b, "general.alignment", "32");
   expect_error (&b, VLM_GGUF_ERR_CORRUPT, "expected u32");
@@ -689,11 +595,11 @@ test_bad_alignment_key (void **state)
 static void
 test_random_corruption (void **state)
 {
-  buf b = all_types_file ();
-  buf t = two_tensor_file (32, VLM_TYPE_F32, 8);
+  gguf_bytes b = all_types_file ();
+  gguf_bytes t = two_tensor_file (32, VLM_TYPE_F32, 8);
   uint32_t seed = 12345;
   for (int iter = 0; iter < 20000; iter++) {
-    const buf *src = iter % 2 ? &b : &t;
+    const gguf_bytes *src = iter % 2 ? &b : &t;
     uint8_t *copy = malloc (src->n);
     memcpy (copy, src->p, src->n);
     for (int k = 0; k < 1 + iter % 4; k++) {

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "tokenizer.h"
+#include "gguf-bytes.h"
 #include "unicode.h"
 
 #define SEP "\n__ggml_vocab_test__\n"
@@ -573,60 +574,18 @@ test_golden_chunks (void **state)
 /* Load errors: hand-made GGUF files                                   */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-  uint8_t *p;
-  size_t n, cap;
-} gbuf;
-
-static void
-put (gbuf *b, const void *data, size_t n)
-{
-  if (b->n + n > b->cap) {
-    b->cap = (b->n + n) * 2 + 64;
-    b->p = realloc (b->p, b->cap);
-    assert_non_null (b->p);
-  }
-  memcpy (b->p + b->n, data, n);
-  b->n += n;
-}
-
-static void
-put_u32 (gbuf *b, uint32_t v)
-{
-  put (b, &v, 4);
-}
-
-static void
-put_u64 (gbuf *b, uint64_t v)
-{
-  put (b, &v, 8);
-}
-
-static void
-put_str (gbuf *b, const char *s)
-{
-  put_u64 (b, strlen (s));
-  put (b, s, strlen (s));
-}
-
 /* A GGUF v3 holding tokenizer.ggml.model = model (unless NULL) and a
  * 3-token list. */
-static gbuf
+static gguf_bytes
 make_gguf (const char *model)
 {
-  gbuf b = { 0 };
-  put (&b, "GGUF", 4);
-  put_u32 (&b, 3);
-  put_u64 (&b, 0);
-  put_u64 (&b, model ? 2 : 1);
-  if (model) {
-    put_str (&b, "tokenizer.ggml.model");
-    put_u32 (&b, 8);                        /* string */
-    put_str (&b, model);
-  }
+  gguf_bytes b = { 0 };
+  put_header (&b, 3, 0, model ? 2 : 1);
+  if (model)
+    kv_str (&b, "tokenizer.ggml.model", model);
   put_str (&b, "tokenizer.ggml.tokens");
-  put_u32 (&b, 9);                          /* array */
-  put_u32 (&b, 8);                          /* of strings */
+  put_u32 (&b, VLM_GGUF_ARRAY);
+  put_u32 (&b, VLM_GGUF_STRING);
   put_u64 (&b, 3);
   put_str (&b, "a");
   put_str (&b, "b");
@@ -638,7 +597,7 @@ make_gguf (const char *model)
 static vlm_tok_status
 load_status (const char *model, char *err, size_t err_size)
 {
-  gbuf b = make_gguf (model);
+  gguf_bytes b = make_gguf (model);
   vlm_gguf_status gst;
   vlm_gguf *g = vlm_gguf_open_memory (b.p, b.n, &gst, NULL, 0);
   vlm_tok_status st;

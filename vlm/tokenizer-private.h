@@ -124,6 +124,10 @@ bool vlm__heap_push (vlm__heap *h, vlm__bigram b);
 /* Removes the top into *b; false when empty. */
 bool vlm__heap_pop (vlm__heap *h, vlm__bigram *b);
 
+/* Token of text[len] that ordinary text may produce, or VLM_TOKEN_NULL:
+ * CONTROL and UNKNOWN tokens only come from special parsing. */
+vlm_token vlm__find_plain (const vlm_vocab *v, const char *text, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Per-family tokenizers of one text fragment (no special tokens)      */
 /* ------------------------------------------------------------------ */

@@ -47,18 +47,6 @@ escape_spaces (const char *text, size_t len, bool space_prefix, char *out)
   return n;
 }
 
-/* Token for text[len] that ordinary text may produce: CONTROL and
- * UNKNOWN tokens only come from special parsing. */
-static vlm_token
-find_text_token (const vlm_vocab *v, const char *text, size_t len)
-{
-  vlm_token t = vlm_vocab_find (v, text, len);
-  if (t != VLM_TOKEN_NULL && (v->tokens[t].type == VLM_TOKEN_TYPE_CONTROL
-          || v->tokens[t].type == VLM_TOKEN_TYPE_UNKNOWN))
-    return VLM_TOKEN_NULL;
-  return t;
-}
-
 /* Queues the merge of symbols left and right if it makes a token. */
 static bool
 try_add_bigram (spm_state *s, int32_t left, int32_t right)
@@ -68,7 +56,7 @@ try_add_bigram (spm_state *s, int32_t left, int32_t right)
   const vlm__symbol *l = &s->sym[left], *r = &s->sym[right];
   uint32_t size = l->n + r->n;
   /* Adjacent symbols are contiguous in the text. */
-  vlm_token t = find_text_token (s->vocab, s->text + l->start, size);
+  vlm_token t = vlm__find_plain (s->vocab, s->text + l->start, size);
   if (t == VLM_TOKEN_NULL)
     return true;
   vlm__bigram b = { s->vocab->tokens[t].score, left, right, size };
@@ -80,7 +68,7 @@ static void
 emit_symbol (const spm_state *s, const vlm__symbol *sym, vlm__tok_out *out)
 {
   const char *p = s->text + sym->start;
-  vlm_token t = find_text_token (s->vocab, p, sym->n);
+  vlm_token t = vlm__find_plain (s->vocab, p, sym->n);
 
   if (t != VLM_TOKEN_NULL) {
     vlm__out_push (out, t);

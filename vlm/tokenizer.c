@@ -611,9 +611,8 @@ check_space_split (vlm_vocab *v)
 /* Loading: BPE merges                                                 */
 /* ------------------------------------------------------------------ */
 
-/* Token of text[len] usable as ordinary text (not CONTROL / UNKNOWN). */
-static vlm_token
-find_plain (const vlm_vocab *v, const char *text, size_t len)
+vlm_token
+vlm__find_plain (const vlm_vocab *v, const char *text, size_t len)
 {
   vlm_token t = vlm_vocab_find (v, text, len);
   if (t != VLM_TOKEN_NULL && (v->tokens[t].type == VLM_TOKEN_TYPE_CONTROL
@@ -664,13 +663,14 @@ load_merges (vlm_vocab *v, const vlm_gguf *g, load_err *e)
       cat = nc;
       cat_cap = m->len;
     }
-    vlm_token left = find_plain (v, m->ptr, ll);
-    vlm_token right = find_plain (v, sp + 1, rl);
+    vlm_token left = vlm__find_plain (v, m->ptr, ll);
+    vlm_token right = vlm__find_plain (v, sp + 1, rl);
     if (left == VLM_TOKEN_NULL || right == VLM_TOKEN_NULL)
       continue;
     memcpy (cat, m->ptr, ll);
     memcpy (cat + ll, sp + 1, rl);
-    merge_insert (v, left, right, (int32_t) i, find_plain (v, cat, ll + rl));
+    merge_insert (v, left, right, (int32_t) i,
+        vlm__find_plain (v, cat, ll + rl));
   }
   free (cat);
   return true;
