@@ -342,8 +342,10 @@ static vlm_sampler_params
 sampler_params (const vlm_context_params * p)
 {
   float penalty = p->temperature > 0 ? p->repeat_penalty : 1.0f;
-  return (vlm_sampler_params) { p->temperature, p->top_k, p->top_p,
-    p->min_p, penalty, p->repeat_last_n, p->seed };
+  return (vlm_sampler_params) {
+    .temperature = p->temperature, .top_k = p->top_k, .top_p = p->top_p,
+    .min_p = p->min_p, .repeat_penalty = penalty,
+    .repeat_last_n = p->repeat_last_n, .seed = p->seed };
 }
 
 static vlm_status
@@ -684,11 +686,11 @@ static bool
 emit (vlm_context * c, const char *s, size_t n, vlm_token_fn on_token,
     void *ud, double t_start)
 {
-  if (n == 0 || on_token == NULL)
+  if (n == 0)
     return true;
   if (c->stats.first_token_ms == 0)
     c->stats.first_token_ms = now_ms () - t_start;
-  return on_token (s, n, ud);
+  return on_token == NULL || on_token (s, n, ud);
 }
 
 /* Step 5: sample, stream, feed back. */
@@ -701,7 +703,7 @@ generate (vlm_context * c, vlm_token_fn on_token, void *ud, double t_start)
   bool more = true;
   for (int i = 0; i < c->params.n_predict && more; i++) {
     int32_t tok = vlm_sampler_sample (c->sampler, c->logits);
-    if (vlm_vocab_is_eog (c->model->vocab, tok))
+    if (!c->params.ignore_eog && vlm_vocab_is_eog (c->model->vocab, tok))
       break;
     vlm_sampler_accept (c->sampler, tok);
     const char *piece = vlm_detok_push (c->detok, tok, &len);

@@ -117,6 +117,8 @@ typedef struct {
   float repeat_penalty;       /* 1: off; default 1.1 */
   int repeat_last_n;          /* tokens the penalty looks back; default 64 */
   uint64_t seed;              /* sampler RNG seed; default 0 */
+  bool ignore_eog;            /* generate past end-of-generation tokens
+                                 (benchmarks); default false */
   const char *chat_template;  /* NULL: from the model; "none": the prompt
                                  is used as given and must hold the image
                                  marker "<__media__>"; or a template name */

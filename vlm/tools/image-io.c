@@ -18,10 +18,11 @@
 /* Largest side accepted: keeps width * height * 3 far from overflow. */
 #define MAX_SIDE 32768
 
+/* "PATH: WHAT" into err; returns -1. */
 static int
-fail (char *err, size_t n, const char *fmt, const char *a, const char *b)
+fail (char *err, size_t n, const char *path, const char *what)
 {
-  snprintf (err, n, fmt, a, b);
+  snprintf (err, n, "%s: %s", path, what);
   return -1;
 }
 
@@ -37,28 +38,28 @@ load_png (const char *path, vlm_image * img, char *err, size_t n)
   memset (&p, 0, sizeof (p));
   p.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_file (&p, path))
-    return fail (err, n, "%s: %s", path, p.message);
+    return fail (err, n, path, p.message);
   if (p.width > MAX_SIDE || p.height > MAX_SIDE) {
     png_image_free (&p);
-    return fail (err, n, "%s: %s", path, "image too large");
+    return fail (err, n, path, "image too large");
   }
   p.format = PNG_FORMAT_RGB;
   img->rgb = malloc (PNG_IMAGE_SIZE (p));
   if (img->rgb == NULL) {
     png_image_free (&p);
-    return fail (err, n, "%s: %s", path, "out of memory");
+    return fail (err, n, path, "out of memory");
   }
   if (!png_image_finish_read (&p, NULL, img->rgb, 0, NULL)) {
     free (img->rgb);
     img->rgb = NULL;
-    return fail (err, n, "%s: %s", path, p.message);
+    return fail (err, n, path, p.message);
   }
   img->width = (int) p.width;
   img->height = (int) p.height;
   return 0;
 #else
   (void) img;
-  return fail (err, n, "%s: %s", path, "built without PNG support");
+  return fail (err, n, path, "built without PNG support");
 #endif
 }
 
@@ -113,7 +114,7 @@ load_jpeg (const char *path, vlm_image * img, char *err, size_t n)
 #ifdef HAVE_JPEG
   FILE *f = fopen (path, "rb");
   if (f == NULL)
-    return fail (err, n, "%s: %s", path, strerror (errno));
+    return fail (err, n, path, strerror (errno));
   struct jpeg_decompress_struct c;
   jpeg_err e;
   c.err = jpeg_std_error (&e.mgr);
@@ -132,12 +133,12 @@ load_jpeg (const char *path, vlm_image * img, char *err, size_t n)
   if (rc != 0) {
     free (img->rgb);
     img->rgb = NULL;
-    return fail (err, n, "%s: %s", path, e.msg);
+    return fail (err, n, path, e.msg);
   }
   return 0;
 #else
   (void) img;
-  return fail (err, n, "%s: %s", path, "built without JPEG support");
+  return fail (err, n, path, "built without JPEG support");
 #endif
 }
 
@@ -151,14 +152,14 @@ vlm_image_load (const char *path, vlm_image * img, char *err, size_t n)
   unsigned char sig[8] = { 0 };
   FILE *f = fopen (path, "rb");
   if (f == NULL)
-    return fail (err, n, "%s: %s", path, strerror (errno));
+    return fail (err, n, path, strerror (errno));
   size_t got = fread (sig, 1, sizeof (sig), f);
   fclose (f);
   if (got >= 8 && memcmp (sig, "\x89PNG\r\n\x1a\n", 8) == 0)
     return load_png (path, img, err, n);
   if (got >= 3 && sig[0] == 0xff && sig[1] == 0xd8 && sig[2] == 0xff)
     return load_jpeg (path, img, err, n);
-  return fail (err, n, "%s: %s", path,
+  return fail (err, n, path,
       "not a PNG or JPEG file (use --raw WxH for packed RGB)");
 }
 
@@ -167,10 +168,10 @@ vlm_image_load_raw (const char *path, int w, int h, vlm_image * img,
     char *err, size_t n)
 {
   if (w < 1 || h < 1 || w > MAX_SIDE || h > MAX_SIDE)
-    return fail (err, n, "%s: %s", path, "invalid raw image size");
+    return fail (err, n, path, "invalid raw image size");
   FILE *f = fopen (path, "rb");
   if (f == NULL)
-    return fail (err, n, "%s: %s", path, strerror (errno));
+    return fail (err, n, path, strerror (errno));
   size_t size = (size_t) w * h * 3;
   img->rgb = malloc (size + 1);
   size_t got = img->rgb ? fread (img->rgb, 1, size + 1, f) : 0;
@@ -178,7 +179,7 @@ vlm_image_load_raw (const char *path, int w, int h, vlm_image * img,
   if (got != size) {
     free (img->rgb);
     img->rgb = NULL;
-    return fail (err, n, "%s: %s", path,
+    return fail (err, n, path,
         "file size does not match --raw WxH (W*H*3 bytes of RGB)");
   }
   img->width = w;
