@@ -1,33 +1,38 @@
 #!/usr/bin/env bash
-# The main job: set up, build, and run the most complete user-facing program
-# gst-vlm has today.
+# The main job: set up, build, and describe an image with a VLM.
 #
-#   bash scripts/main.sh [MODEL.gguf]
+#   bash scripts/main.sh                       demo on a generated model
+#   bash scripts/main.sh --model TEXT.gguf --mmproj MMPROJ.gguf \
+#        --image PHOTO.jpg [--prompt "What is in front of me?"] [...]
 #
-# Today (foundation stage: the engine that describes images is not in yet)
-# it builds everything, generates a small random-weight VLM (text model +
-# vision projector) with the real LLaMA tokenizer, prints its GGUF tables
-# and tokenizes a chat prompt with it. Given a real GGUF model, it inspects
-# and tokenizes with that one instead.
+# With a real model (see README: "Getting a real model") the arguments go
+# to build/vlm/vlm-describe as they are. Without any, it generates a small
+# random-weight MobileVLM-style model (real LLaMA tokenizer, random
+# weights: the text is meaningless, the pipeline is real), describes the
+# reference test image with it and prints the timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/build.sh
 
-model=${1:-}
-if [ -z "$model" ]; then
-  vocab=../shared/tokenizer/ggml-vocab-llama-spm.gguf
-  [ -f "$vocab" ] || vocab=tests/data/shared/tokenizer/ggml-vocab-llama-spm.gguf
-  build/vlm/vlm-make-model --preset tiny-ldpv2 --seed 1 \
-    --out-dir build/models --vocab "$vocab"
-  model=build/models/tiny-ldpv2-text-q8_0.gguf
+if [ $# -gt 0 ]; then
+  exec build/vlm/vlm-describe --stats "$@"
 fi
 
+shared=../shared
+[ -d "$shared/golden" ] || shared=tests/data/shared
+build/vlm/vlm-make-model --preset tiny-ldpv2 --seed 1 \
+  --out-dir build/models --vocab "$shared/tokenizer/ggml-vocab-llama-spm.gguf"
+text=build/models/tiny-ldpv2-text-q8_0.gguf
+mmproj=build/models/tiny-ldpv2-mmproj-f16.gguf
+
 echo
-echo "== $model"
-build/vlm/vlm-gguf-info --arrays 4 "$model"
-prompt='USER: <image>
-Describe the scene in front of me. ASSISTANT:'
+echo "== model: $text + $mmproj"
+build/vlm/vlm-gguf-info --no-tensors --arrays 4 "$text" | sed -n '1,7p'
 echo
-echo "== tokens of the prompt: $prompt"
-build/vlm/vlm-tokenize --model "$model" "$prompt"
+echo "== describing $shared/golden/ldpv2-spm/image-336x336.rgb" \
+  "(random weights: expect gibberish)"
+build/vlm/vlm-describe --model "$text" --mmproj "$mmproj" \
+  --image "$shared/golden/ldpv2-spm/image-336x336.rgb" --raw 336x336 \
+  --prompt "Describe the scene in front of me." --n-predict 24 --seed 1 \
+  --print-tokens --stats

@@ -59,18 +59,27 @@ test_names (void **state)
   assert_false (vlm_chat_from_name (NULL, &t));
 }
 
-/* A GGUF holding only the given string keys. */
+/* A GGUF holding only the given string keys (name, tmpl optional). */
 static vlm_gguf *
-meta (gguf_bytes * b, const char *model, const char *tmpl)
+meta_named (gguf_bytes * b, const char *model, const char *tmpl,
+    const char *name)
 {
   *b = (gguf_bytes) { 0 };
-  put_header (b, 3, 0, tmpl ? 2 : 1);
+  put_header (b, 3, 0, 1 + (tmpl != NULL) + (name != NULL));
   kv_str (b, "tokenizer.ggml.model", model);
   if (tmpl)
     kv_str (b, "tokenizer.chat_template", tmpl);
+  if (name)
+    kv_str (b, "general.name", name);
   vlm_gguf *g = vlm_gguf_open_memory (b->p, b->n, NULL, NULL, 0);
   assert_non_null (g);
   return g;
+}
+
+static vlm_gguf *
+meta (gguf_bytes * b, const char *model, const char *tmpl)
+{
+  return meta_named (b, model, tmpl, NULL);
 }
 
 static void
@@ -97,6 +106,20 @@ test_detect (void **state)
   free (b.p);
 }
 
+static void
+test_detect_by_name (void **state)
+{
+  gguf_bytes b;
+  vlm_gguf *g = meta_named (&b, "gpt2", NULL, "SmolVLM-256M-Instruct");
+  assert_int_equal (vlm_chat_detect (g, "mlp"), VLM_CHAT_SMOLVLM);
+  vlm_gguf_close (g);
+  free (b.p);
+  g = meta_named (&b, "gpt2", NULL, "llava-v1.5-7b");
+  assert_int_equal (vlm_chat_detect (g, "mlp"), VLM_CHAT_VICUNA);
+  vlm_gguf_close (g);
+  free (b.p);
+}
+
 int
 main (void)
 {
@@ -107,6 +130,7 @@ main (void)
     cmocka_unit_test (test_none_keeps_prompt),
     cmocka_unit_test (test_names),
     cmocka_unit_test (test_detect),
+    cmocka_unit_test (test_detect_by_name),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Prompt text before and after the question, per template. */
 typedef struct {
@@ -59,6 +60,13 @@ vlm_chat_detect (const vlm_gguf * text, const char *projector)
   }
   if (projector && strcmp (projector, "idefics3") == 0)
     return VLM_CHAT_SMOLVLM;
+  const char *name = NULL;
+  if (vlm_gguf_get_string (text, "general.name", &name) == 0) {
+    if (strcasestr (name, "smolvlm"))
+      return VLM_CHAT_SMOLVLM;
+    if (strcasestr (name, "llava") || strcasestr (name, "mobilevlm"))
+      return VLM_CHAT_VICUNA;
+  }
   if (vlm_gguf_get_string (text, "tokenizer.ggml.model", &model) == 0
       && strcmp (model, "gpt2") == 0)
     return VLM_CHAT_CHATML;

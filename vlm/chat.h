@@ -38,7 +38,8 @@ const char *vlm_chat_name (vlm_chat_template t);
 
 /* Picks the template of a model: from `tokenizer.chat_template` in the
  * text model's metadata when it has one we recognise, else from the
- * projector type ("idefics3" -> smolvlm) and the tokenizer family
+ * projector type ("idefics3" -> smolvlm), general.name (SmolVLM ->
+ * smolvlm, LLaVA / MobileVLM -> vicuna) and the tokenizer family
  * ("llama" SentencePiece -> vicuna, "gpt2" BPE -> chatml). */
 vlm_chat_template vlm_chat_detect (const vlm_gguf *text, const char *projector);
 
