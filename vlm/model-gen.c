@@ -15,6 +15,7 @@
 #include "gguf-writer.h"
 #include "gguf.h"
 #include "quant.h"
+#include "rng.h"
 
 #define MAX_THREADS 16
 /* Tensors smaller than this many elements are generated inline. */
@@ -190,22 +191,13 @@ writer_err (errbuf *e, vlm_gguf_writer *w, vlm_gguf_writer_status s)
 /* Pseudo-random numbers                                               */
 /* ------------------------------------------------------------------ */
 
-/* One splitmix64 step: a good 64-bit mixer for deriving seeds. */
-static uint64_t
-splitmix64 (uint64_t *state)
-{
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 static uint64_t
 mix_seed (uint64_t a, uint64_t b)
 {
   uint64_t s = a ^ (b * 0xd1b54a32d192ed03ull);
-  splitmix64 (&s);
-  return splitmix64 (&s);
+  vlm_splitmix64 (&s);
+  return vlm_splitmix64 (&s);
 }
 
 /* FNV-1a: tensor seeds follow names, not positions. */
@@ -218,45 +210,12 @@ hash_name (const char *s)
   return h;
 }
 
-/* xoshiro256+ state. */
-typedef struct {
-  uint64_t s[4];
-} rng;
-
-static void
-rng_seed (rng *r, uint64_t seed)
-{
-  for (int i = 0; i < 4; i++)
-    r->s[i] = splitmix64 (&seed);
-}
-
-static uint64_t
-rotl (uint64_t x, int k)
-{
-  return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t
-rng_next (rng *r)
-{
-  uint64_t *s = r->s;
-  uint64_t out = s[0] + s[3], t = s[1] << 17;
-
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl (s[3], 45);
-  return out;
-}
-
 /* Roughly standard-normal: the sum of four 16-bit uniforms, centred and
  * scaled to unit variance (Irwin-Hall, bounded by +-3.46). */
 static float
-rng_normal (rng *r)
+rng_normal (vlm_rng *r)
 {
-  uint64_t v = rng_next (r);
+  uint64_t v = vlm_rng_next (r);
   uint32_t sum = (uint32_t) (v & 0xffff) + (uint32_t) ((v >> 16) & 0xffff)
       + (uint32_t) ((v >> 32) & 0xffff) + (uint32_t) (v >> 48);
   return ((float) sum - 131070.0f) * (1.0f / 37837.23f);
@@ -894,8 +853,8 @@ gen_rows (void *arg)
 
   j->ok = row != NULL;
   for (int64_t r = j->row_begin; j->ok && r < j->row_end; r++) {
-    rng g;
-    rng_seed (&g, mix_seed (j->seed, (uint64_t) r));
+    vlm_rng g;
+    vlm_rng_seed (&g, mix_seed (j->seed, (uint64_t) r));
     for (int64_t i = 0; i < j->row_len; i++)
       row[i] = j->spec->mean + j->spec->std * rng_normal (&g);
     j->ok = vlm_quantize_row (j->spec->type, row,

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
 typedef struct {
   int32_t id;
   float logit;
@@ -26,55 +28,8 @@ struct vlm_sampler {
   int hist_pos;                 /* next slot to write */
   uint8_t *seen;                /* [n_vocab] scratch of the penalty */
   candidate *cand;              /* [n_vocab] */
-  uint64_t rng[4];
+  vlm_rng rng;
 };
-
-/* ------------------------------------------------------------------ */
-/* PRNG: xoshiro256** seeded through splitmix64                        */
-/* ------------------------------------------------------------------ */
-
-static uint64_t
-splitmix64 (uint64_t * x)
-{
-  uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-static void
-rng_seed (uint64_t s[4], uint64_t seed)
-{
-  for (int i = 0; i < 4; i++)
-    s[i] = splitmix64 (&seed);
-}
-
-static uint64_t
-rotl (uint64_t x, int k)
-{
-  return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t
-rng_next (uint64_t s[4])
-{
-  uint64_t result = rotl (s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl (s[3], 45);
-  return result;
-}
-
-/* Uniform in [0, 1), 53 bits. */
-static double
-rng_uniform (uint64_t s[4])
-{
-  return (double) (rng_next (s) >> 11) * 0x1p-53;
-}
 
 /* ------------------------------------------------------------------ */
 /* Life cycle                                                          */
@@ -120,7 +75,7 @@ vlm_sampler_reset (vlm_sampler * s)
 {
   s->hist_len = 0;
   s->hist_pos = 0;
-  rng_seed (s->rng, s->p.seed);
+  vlm_rng_seed (&s->rng, s->p.seed);
 }
 
 void
@@ -277,7 +232,7 @@ draw (vlm_sampler * s, const candidate * c, int n)
   double sum = 0;
   for (int i = 0; i < n; i++)
     sum += c[i].p;
-  double r = rng_uniform (s->rng) * sum, acc = 0;
+  double r = vlm_rng_uniform (&s->rng) * sum, acc = 0;
   for (int i = 0; i < n; i++) {
     acc += c[i].p;
     if (r < acc)
