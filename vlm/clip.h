@@ -42,6 +42,11 @@
  * Pixels are then scaled to [0, 1] and normalised with
  * clip.vision.image_mean / image_std.
  *
+ * Arithmetic follows the reference runtime's CPU backend (binary16
+ * rounding of patches, of the activations of F16 weights, GELU tables,
+ * flash attention over F16 K/V; see clip.c). VLM_CLIP_MATCH=<mask> in
+ * the environment turns single points off, for investigations only.
+ *
  * Weights are used from the GGUF mapping, never copied. Matrices may be
  * any type vlm_matmul supports (the position embedding too); norms,
  * biases and the class embedding must be F32. Everything is validated

@@ -7,20 +7,18 @@
  *   q    [n][E], k [n][Ekv], v [n][Ekv]
  *   att  [n][E]    attention output before attn_output
  *   gate, up [n][n_ff]
- * The KV cache stores, per layer, K as rows of positions ([n_ctx][Ekv])
- * and V transposed ([Ekv][ctx_stride]), both F16.
+ * The KV cache stores, per layer, K and V as rows of positions
+ * ([n_ctx][Ekv]), both F16.
  *
  * Attention follows the two CPU flash-attention kernels of the reference
- * runtime, because the golden models amplify rounding differences (a
- * 1e-5 relative change of one layer's output moves their logits by up to
- * 1e-2):
- *   batches of >= VLM_TILED_MIN_ROWS positions: F32 queries, scores and
- *     weighted sums, computed as two matrix products per head over F16
- *     views of the cache (scores = Q K^T, out = P V with V^T rows);
- *   smaller batches (and every decode step): Q rounded to F16, online
- *     softmax, the weighted sum of V rounded to F16 after every key;
- *     one-position steps over >= 512 padded cells in 2 key chunks merged
- *     afterwards (the reference's split-KV decode).
+ * runtime (vlm/attention.h), because the golden models amplify rounding
+ * differences (a 1e-5 relative change of one layer's output moves their
+ * logits by up to 1e-2):
+ *   batches of >= VLM_TILED_MIN_ROWS positions: the tiled kernel (F32);
+ *   smaller batches (and every decode step): the online kernel (Q and the
+ *     weighted sum of V in F16); one-position steps over >= 512 padded
+ *     cells in 2 key chunks merged afterwards (the reference's split-KV
+ *     decode).
  * Work items (head, block of query rows) are spread over the pool.
  */
 #include "llama.h"
@@ -32,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attention.h"
 #include "matmul.h"
 #include "ops.h"
 #include "quant.h"
@@ -48,7 +47,7 @@
  * attention, smaller ones the online one with F16 accumulation: the
  * split of the reference runtime's CPU flash attention, whose two kernels
  * round differently (and the golden models amplify the difference). */
-#define VLM_TILED_MIN_ROWS 64
+#define VLM_TILED_MIN_ROWS VLM_ATTN_TILE
 
 /* Alignment of every buffer, in bytes. */
 #define BUF_ALIGN 64
@@ -95,16 +94,14 @@ typedef struct {
   int n_slices;                 /* attention slices the scratch holds */
   size_t slice_floats;          /* floats per attention slice */
   float *attn;                  /* [n_slices][slice_floats] */
-  bool *failed;                 /* [n_slices]: a matrix product failed */
 } scratch;
 
 struct vlm_kv_cache {
   const vlm_llama *m;
   int n_ctx;
   int n_past;
-  int ctx_stride;               /* elements per row of V^T */
   uint16_t *k;                  /* [n_layer][n_ctx][n_embd_kv] */
-  uint16_t *vt;                 /* [n_layer][n_embd_kv][ctx_stride] */
+  uint16_t *v;                  /* [n_layer][n_ctx][n_embd_kv] */
   scratch s;
 };
 
@@ -526,22 +523,21 @@ build_batch_buffers (scratch * s, const vlm_llama * m, int n)
 }
 
 /* Attention scratch for at least n_slices parallel slices. A slice holds
- * ATTN_ROWS query rows, their scores against n_ctx keys, and outputs. */
+ * the work area of the tiled kernel, or the F16 query and accumulator of
+ * the online one. */
 static bool
-build_attn_buffers (scratch * s, const vlm_llama * m, int n_ctx,
-    int n_slices)
+build_attn_buffers (scratch * s, const vlm_llama * m, int n_slices)
 {
   if (n_slices <= s->n_slices)
     return true;
   free (s->attn);
-  free (s->failed);
-  s->failed = NULL;
   s->n_slices = 0;
-  size_t per = (size_t) ATTN_ROWS * (2 * (size_t) m->head_dim + n_ctx);
+  size_t per = 2 * (size_t) m->head_dim;
+  size_t tiled = vlm_attn_tiled_work (m->head_dim);
+  per = per > tiled ? per : tiled;
   s->slice_floats = (per + 15) / 16 * 16;
   s->attn = alloc_array (s->slice_floats * n_slices, sizeof (float));
-  s->failed = calloc ((size_t) n_slices, sizeof (bool));
-  if (s->attn == NULL || s->failed == NULL)
+  if (s->attn == NULL)
     return false;
   s->n_slices = n_slices;
   return true;
@@ -552,9 +548,7 @@ free_scratch (scratch * s)
 {
   free_batch_buffers (s);
   free (s->attn);
-  free (s->failed);
   s->attn = NULL;
-  s->failed = NULL;
   s->n_slices = 0;
 }
 
@@ -572,13 +566,10 @@ vlm_kv_cache_new (const vlm_llama * m, int n_ctx)
     return NULL;
   kv->m = m;
   kv->n_ctx = n_ctx;
-  /* rows of V^T start on 64-byte boundaries */
-  kv->ctx_stride = (int) (((int64_t) n_ctx + 31) / 32 * 32);
-  size_t per_layer_k = (size_t) n_ctx * m->n_embd_kv;
-  size_t per_layer_v = (size_t) kv->ctx_stride * m->n_embd_kv;
-  kv->k = alloc_array (per_layer_k * m->n_layer, sizeof (uint16_t));
-  kv->vt = alloc_array (per_layer_v * m->n_layer, sizeof (uint16_t));
-  if (kv->k == NULL || kv->vt == NULL) {
+  size_t per_layer = (size_t) n_ctx * m->n_embd_kv;
+  kv->k = alloc_array (per_layer * m->n_layer, sizeof (uint16_t));
+  kv->v = alloc_array (per_layer * m->n_layer, sizeof (uint16_t));
+  if (kv->k == NULL || kv->v == NULL) {
     vlm_kv_cache_free (kv);
     return NULL;
   }
@@ -592,7 +583,7 @@ vlm_kv_cache_free (vlm_kv_cache * kv)
     return;
   free_scratch (&kv->s);
   free (kv->k);
-  free (kv->vt);
+  free (kv->v);
   free (kv);
 }
 
@@ -622,9 +613,23 @@ layer_k (const vlm_kv_cache * kv, int il)
 }
 
 static uint16_t *
-layer_vt (const vlm_kv_cache * kv, int il)
+layer_v (const vlm_kv_cache * kv, int il)
 {
-  return kv->vt + (size_t) il * kv->ctx_stride * kv->m->n_embd_kv;
+  return kv->v + (size_t) il * kv->n_ctx * kv->m->n_embd_kv;
+}
+
+/* KV head kvh of layer il as the attention kernels see it. */
+static vlm_attn_kv
+head_kv (const vlm_kv_cache * kv, int il, int kvh)
+{
+  const vlm_llama *m = kv->m;
+  vlm_attn_kv h = {
+    .k = layer_k (kv, il) + (size_t) kvh * m->head_dim,
+    .v = layer_v (kv, il) + (size_t) kvh * m->head_dim,
+    .stride = (size_t) m->n_embd_kv,
+    .dim = m->head_dim,
+  };
+  return h;
 }
 
 /* ------------------------------------------------------------------ */
@@ -681,74 +686,18 @@ typedef struct {
   int n_blocks;                 /* query blocks of ATTN_ROWS per head */
 } attn_job;
 
-/* Writes the batch's K rows and V columns (as F16) into the cache. */
+/* Writes the batch's K and V rows (as F16) into the cache. */
 static void
 store_kv (const vlm_llama * m, vlm_kv_cache * kv, int il, const float *k,
     const float *v, int n, int n_past)
 {
-  uint16_t *kc = layer_k (kv, il) + (size_t) n_past * m->n_embd_kv;
-  uint16_t *vt = layer_vt (kv, il);
-  for (size_t i = 0; i < (size_t) n * m->n_embd_kv; i++)
-    kc[i] = vlm_fp32_to_fp16 (k[i]);
-  for (int i = 0; i < n; i++)
-    for (int d = 0; d < m->n_embd_kv; d++)
-      vt[(size_t) d * kv->ctx_stride + n_past + i] =
-          vlm_fp32_to_fp16 (v[(size_t) i * m->n_embd_kv + d]);
+  size_t off = (size_t) n_past * m->n_embd_kv;
+  uint16_t *kc = layer_k (kv, il) + off, *vc = layer_v (kv, il) + off;
+  vlm_to_f16 (kc, k, (int64_t) n * m->n_embd_kv);
+  vlm_to_f16 (vc, v, (int64_t) n * m->n_embd_kv);
 }
 
 /* ---- small batches: the reference's "one chunk" kernel ---------------- */
-
-/* x rounded to the nearest binary16 value (ties to even), as float. A
- * bit trick for the normal range, the exact conversion elsewhere. */
-static inline float
-round_f16 (float x)
-{
-  uint32_t u = vlm_f32_bits (x), a = u & 0x7fffffffu;
-  if (a >= 0x38800000u && a < 0x477ff000u) {   /* 2^-14 <= |x| < 65520 */
-    u += 0xfffu + ((u >> 13) & 1u);
-    return vlm_f32_from_bits (u & ~0x1fffu);
-  }
-  return vlm_fp16_to_fp32 (vlm_fp32_to_fp16 (x));
-}
-
-/* One query row of one head against keys [t0, t1), the way the
- * reference computes batches under VLM_TILED_MIN_ROWS rows: Q rounded to
- * F16 (qh), dot products summed in double, an online softmax, and the
- * weighted sum of V kept in F16 precision after every key. Leaves the
- * running maximum and sum in *M, *S and the unnormalised sum in acc. */
-static void
-online_chunk (const vlm_llama * m, const vlm_kv_cache * kv, int il, int kvh,
-    const float *qh, int t0, int t1, float scale, float *M, float *S,
-    float *acc)
-{
-  int D = m->head_dim, Ekv = m->n_embd_kv;
-  const uint16_t *kb = layer_k (kv, il) + (size_t) kvh * D;
-  const uint16_t *vt = layer_vt (kv, il) + (size_t) kvh * D * kv->ctx_stride;
-
-  *M = -INFINITY;
-  *S = 0.0f;
-  for (int d = 0; d < D; d++)
-    acc[d] = 0.0f;
-  for (int t = t0; t < t1; t++) {
-    const uint16_t *kr = kb + (size_t) t * Ekv;
-    double dot = 0;
-    for (int d = 0; d < D; d++)
-      dot += (double) (qh[d] * vlm_fp16_to_fp32 (kr[d]));
-    float s = (float) dot * scale, ms = 1.0f, vs = 1.0f;
-    if (s > *M) {
-      ms = expf (*M - s);
-      *M = s;
-      for (int d = 0; d < D; d++)
-        acc[d] = round_f16 (acc[d] * ms);
-    } else {
-      vs = expf (s - *M);
-    }
-    for (int d = 0; d < D; d++)
-      acc[d] = round_f16 (acc[d] + vlm_fp16_to_fp32 (vt[(size_t) d *
-                  kv->ctx_stride + t]) * vs);
-    *S = *S * ms + vs;
-  }
-}
 
 /* Cells the reference's KV view spans for `visible` used ones. */
 #define KV_PAD 256
@@ -766,14 +715,15 @@ attend_row_online (const vlm_llama * m, const vlm_kv_cache * kv, int il,
     float *qh, float *acc, float *out)
 {
   int D = m->head_dim;
-  float M, S;
-  for (int d = 0; d < D; d++)
-    qh[d] = round_f16 (q[d]);
+  vlm_attn_kv h = head_kv (kv, il, kvh);
+  vlm_attn_state st;
+  memcpy (qh, q, (size_t) D * sizeof (float));
+  vlm_round_f16 (qh, D);
 
   int padded = (visible + KV_PAD - 1) / KV_PAD * KV_PAD;
   if (!single || padded < SPLIT_KV_MIN) {
-    online_chunk (m, kv, il, kvh, qh, 0, visible, scale, &M, &S, acc);
-    float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    vlm_attn_online (&h, qh, 0, visible, scale, &st, acc);
+    float inv = st.s == 0.0f ? 0.0f : 1.0f / st.s;
     for (int d = 0; d < D; d++)
       out[d] = acc[d] * inv;
     return;
@@ -786,14 +736,14 @@ attend_row_online (const vlm_llama * m, const vlm_kv_cache * kv, int il,
     int t0 = c * cs, t1 = t0 + cs < visible ? t0 + cs : visible;
     if (t0 >= visible)
       break;
-    online_chunk (m, kv, il, kvh, qh, t0, t1, scale, &M, &S, acc);
-    if (S == 0.0f)
+    vlm_attn_online (&h, qh, t0, t1, scale, &st, acc);
+    if (st.s == 0.0f)
       continue;
-    float Mn = fmaxf (Mf, M);
-    float so = expf (Mf - Mn), sn = expf (M - Mn);
+    float Mn = fmaxf (Mf, st.m);
+    float so = expf (Mf - Mn), sn = expf (st.m - Mn);
     for (int d = 0; d < D; d++)
       out[d] = out[d] * so + acc[d] * sn;
-    Sf = Sf * so + S * sn;
+    Sf = Sf * so + st.s * sn;
     Mf = Mn;
   }
   if (Sf != 0.0f)
@@ -817,56 +767,20 @@ attend_block_online (const attn_job * j, float *buf, int h, int i0, int nr)
 
 /* ---- large batches: the reference's tiled kernel (F32 throughout) ---- */
 
-/* Scaled, causally masked softmax of nr score rows of n_kv keys; row r
- * sees the first first_visible + r keys. */
+/* One head, query rows [i0, i0 + nr) through the tiled kernel, causal:
+ * row r sees the first n_past + i0 + r + 1 cells. */
 static void
-masked_softmax (float *sc, int nr, int n_kv, int first_visible, float scale)
-{
-  for (int r = 0; r < nr; r++) {
-    float *row = sc + (size_t) r * n_kv;
-    int visible = first_visible + r;
-    vlm_scale (row, scale, visible);
-    vlm_softmax (row, visible);
-    for (int t = visible; t < n_kv; t++)
-      row[t] = 0.0f;
-  }
-}
-
-/* One head, query rows [i0, i0 + nr): scores = Q K^T and out = P V as
- * two matrix products over F16 views of the cache. Returns false when a
- * matrix product fails. */
-static bool
 attend_block_tiled (const attn_job * j, float *buf, int h, int i0, int nr)
 {
   const vlm_llama *m = j->m;
   int D = m->head_dim, E = m->n_embd;
   int kvh = h / (m->n_head / m->n_head_kv);
-  int n_kv = j->n_past + i0 + nr;
-  float *qh = buf, *oh = buf + (size_t) ATTN_ROWS * D;
-  float *sc = oh + (size_t) ATTN_ROWS * D;
+  vlm_attn_kv kv = head_kv (j->kv, j->il, kvh);
+  size_t off = (size_t) i0 * E + (size_t) h * D;
 
-  for (int r = 0; r < nr; r++)
-    memcpy (qh + (size_t) r * D, j->s->q + (size_t) (i0 + r) * E
-        + (size_t) h * D, (size_t) D * sizeof (float));
-  vlm_mat keys = {
-    .type = VLM_TYPE_F16, .k = D, .m = n_kv,
-    .row_bytes = (size_t) m->n_embd_kv * sizeof (uint16_t),
-    .data = layer_k (j->kv, j->il) + (size_t) kvh * D,
-  };
-  vlm_mat values_t = {
-    .type = VLM_TYPE_F16, .k = n_kv, .m = D,
-    .row_bytes = (size_t) j->kv->ctx_stride * sizeof (uint16_t),
-    .data = layer_vt (j->kv, j->il) + (size_t) kvh * D * j->kv->ctx_stride,
-  };
-  if (vlm_matmul (NULL, &keys, qh, nr, sc, NULL) != 0)
-    return false;
-  masked_softmax (sc, nr, n_kv, j->n_past + i0 + 1, 1.0f / sqrtf ((float) D));
-  if (vlm_matmul (NULL, &values_t, sc, nr, oh, NULL) != 0)
-    return false;
-  for (int r = 0; r < nr; r++)
-    memcpy (j->s->att + (size_t) (i0 + r) * E + (size_t) h * D,
-        oh + (size_t) r * D, (size_t) D * sizeof (float));
-  return true;
+  vlm_attn_tiled (&kv, j->s->q + off, (size_t) E, nr, j->n_past + i0 + nr,
+      j->n_past + i0 + 1, 1.0f / sqrtf ((float) D), j->s->att + off,
+      (size_t) E, buf);
 }
 
 /* Work items (head, query block) are dealt round-robin to the slices. */
@@ -882,26 +796,20 @@ attn_slice (void *p, int ith, int nth)
     int nr = j->n - i0 < ATTN_ROWS ? j->n - i0 : ATTN_ROWS;
     if (j->n < VLM_TILED_MIN_ROWS)
       attend_block_online (j, buf, h, i0, nr);
-    else if (!attend_block_tiled (j, buf, h, i0, nr))
-      j->s->failed[ith] = true;
+    else
+      attend_block_tiled (j, buf, h, i0, nr);
   }
 }
 
-static bool
+static void
 run_attention (const vlm_llama * m, vlm_kv_cache * kv, vlm_pool * pool,
     int il, int n, int n_past)
 {
-  int nth = vlm_pool_n_threads (pool);
   attn_job j = {
     .m = m, .kv = kv, .s = &kv->s, .il = il, .n = n, .n_past = n_past,
     .n_blocks = (n + ATTN_ROWS - 1) / ATTN_ROWS,
   };
-  memset (kv->s.failed, 0, (size_t) nth * sizeof (bool));
   vlm_pool_run (pool, attn_slice, &j);
-  for (int i = 0; i < nth; i++)
-    if (kv->s.failed[i])
-      return false;
-  return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -932,8 +840,8 @@ attention_block (const vlm_llama * m, vlm_kv_cache * kv, vlm_pool * pool,
   apply_rope (m, s->rope, s->q, n, m->n_head, m->n_embd);
   apply_rope (m, s->rope, s->k, n, m->n_head_kv, m->n_embd_kv);
   store_kv (m, kv, il, s->k, s->v, n, n_past);
-  if (!run_attention (m, kv, pool, il, n, n_past)
-      || vlm_matmul (pool, &l->wo, s->att, n, s->xn, NULL) != 0)
+  run_attention (m, kv, pool, il, n, n_past);
+  if (vlm_matmul (pool, &l->wo, s->att, n, s->xn, NULL) != 0)
     return false;
   vlm_add (s->x, s->xn, (int64_t) n * m->n_embd);
   return true;
@@ -981,7 +889,7 @@ forward_ubatch (const vlm_llama * m, vlm_kv_cache * kv, vlm_pool * pool,
   scratch *s = &kv->s;
   int nth = vlm_pool_n_threads (pool);
   if (!build_batch_buffers (s, m, n)
-      || !build_attn_buffers (s, m, kv->n_ctx, nth))
+      || !build_attn_buffers (s, m, nth))
     return VLM_ERR_NOMEM;
 
   load_inputs (m, s->x, tokens, embd, n);

@@ -21,6 +21,30 @@ void vlm_rmsnorm (const float *x, int64_t n, const float *w, float eps,
  * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
 void vlm_gelu (float *x, int64_t n);
 
+/* In place: GELU (tanh form) the way the reference runtime's CPU backend
+ * computes it: x <= -10 gives 0, x >= 10 gives x, anything between is
+ * rounded to binary16 and looked up in a table of binary16 results of
+ * 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x^2))). The result is thus
+ * binary16-valued (relative error up to 2^-11 against vlm_gelu), and much
+ * faster than vlm_gelu. The table (128 KiB) is built on first use,
+ * thread-safely. */
+void vlm_gelu_f16 (float *x, int64_t n);
+
+/* In place: quick GELU through a binary16 table, as the reference
+ * runtime computes it (no clamping: every input is rounded to binary16,
+ * infinities and NaN included). */
+void vlm_gelu_quick_f16 (float *x, int64_t n);
+
+/* In place: every value rounded to the nearest binary16 value (ties to
+ * even; overflow to infinity), kept as float. This is what the reference
+ * runtime's matrix products do to the activations of F16 weights.
+ * Vectorised with F16C where the CPU has it (same results). */
+void vlm_round_f16 (float *x, int64_t n);
+
+/* dst[i] = binary16 of src[i] (round to nearest even), vectorised with
+ * F16C where the CPU has it (same results as vlm_fp32_to_fp16). */
+void vlm_to_f16 (uint16_t *dst, const float *src, int64_t n);
+
 /* In place: quick GELU x * sigmoid(1.702 x) (CLIP's original). */
 void vlm_gelu_quick (float *x, int64_t n);
 
