@@ -6,6 +6,9 @@
 #include <gst/gst.h>
 
 #include "gstvlmdescribe.h"
+#ifdef HAVE_VLMOVERLAY
+#include "gstvlmoverlay.h"
+#endif
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -13,6 +16,9 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (vlmdescribe, plugin);
+#ifdef HAVE_VLMOVERLAY
+  ret |= GST_ELEMENT_REGISTER (vlmoverlay, plugin);
+#endif
 
   return ret;
 }

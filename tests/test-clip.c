@@ -608,7 +608,8 @@ test_abort_stops_encode (void **state)
 static void
 test_abort_checked_per_layer (void **state)
 {
-  /* 3 stored layers, features of the second-to-last: 2 layers run */
+  /* 3 stored layers, features of the second-to-last: 2 layers run, and
+   * abort is checked before each half layer (attention, MLP) */
   model m = load_shared (MLP_MMPROJ);
   uint8_t *img = make_image (224, 224, 224 * 3);
   float *out = new_out (m.clip);
@@ -617,7 +618,7 @@ test_abort_checked_per_layer (void **state)
 
   assert_int_equal (vlm_clip_encode (m.clip, pool2, img, 224, 224, 224 * 3,
           out, &check), VLM_OK);
-  assert_int_equal (a.calls, 2);
+  assert_int_equal (a.calls, 2 * 2);
   free (img);
   free (out);
   unload (m);

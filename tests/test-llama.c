@@ -444,7 +444,7 @@ test_abort_between_layers (void **state)
   vlm_kv_cache *kv = vlm_kv_cache_new (md.m, 16);
   assert_int_equal (vlm_llama_decode (md.m, kv, NULL, t, NULL, 5, NULL,
           NULL), VLM_OK);
-  /* stop before the second layer */
+  /* stop before the first layer's MLP (checks come per half layer) */
   abort_counter c = { 0, 2 };
   vlm_abort_check ab = { abort_after, &c };
   assert_int_equal (vlm_llama_decode (md.m, kv, NULL, t + 5, NULL, 5, b,
@@ -456,7 +456,7 @@ test_abort_between_layers (void **state)
   vlm_abort_check ab2 = { abort_after, &never };
   assert_int_equal (vlm_llama_decode (md.m, kv, NULL, t + 5, NULL, 5, b,
           &ab2), VLM_OK);
-  assert_int_equal (never.calls, vlm_llama_n_layer (md.m));
+  assert_int_equal (never.calls, 2 * vlm_llama_n_layer (md.m));
   assert_int_equal (vlm_kv_cache_n_past (kv), 10);
   assert_true (rel_err (b, a, nv) < 1e-5);
 

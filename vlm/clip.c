@@ -35,6 +35,12 @@
  * rounding per layer, not found yet. Each switch alone moves the
  * embeddings by 2e-4..8e-4, so the tiny models are extremely sensitive
  * (+-1 on 1% of the pixel bytes moves them by 1.3e-3).
+ * MATCH_GGML (32, +64 for the AVX-512 build) replaces matmuls, layer
+ * norms and flash attention by ggml-cpu's exact operation order (tinyBLAS
+ * lane chains + hsum, ggml_vec_dot_f16, norm_f32 with cvar, tiled FA with
+ * ggml_v_expf / glibc expf): still 1.1e-3..1.9e-3 in all 96 combinations,
+ * so the remaining difference is not an operation-order effect (off by
+ * default).
  */
 #include "clip.h"
 
@@ -62,6 +68,8 @@ enum {
   MATCH_GELU_TABLE = 4,         /* GELU through the binary16 table */
   MATCH_FLASH = 8,              /* K, V cast to F16, tiled flash attention */
   MATCH_PEG_F16 = 16,           /* im2col F16 of the depthwise peg conv */
+  MATCH_GGML = 32,              /* ggml-cpu's operation order (gx_*) */
+  MATCH_L16 = 64,               /* ... of its AVX-512 build (else AVX2) */
   MATCH_ALL = 31
 };
 
@@ -784,6 +792,269 @@ slice_rows (int64_t n, int ith, int nth, int64_t *r0, int64_t *r1)
   *r1 = *r0 + per < n ? *r0 + per : n;
 }
 
+/* ------------------------------------------------------------------ */
+/* ggml-cpu arithmetic, operation for operation (MATCH_GGML)           */
+/* ------------------------------------------------------------------ */
+
+/* Sum of L lanes as the x86 horizontal sums fold them: top half onto
+ * bottom half until one lane is left (hsum of tinyBLAS,
+ * _mm512_reduce_add_ps, the AVX2 reductions of ggml_vec_cvar_f32 and
+ * ggml_vec_soft_max_f32). */
+static float
+gx_fold (float *v, int L)
+{
+  for (int w = L / 2; w >= 1; w /= 2)
+    for (int i = 0; i < w; i++)
+      v[i] = v[i] + v[i + w];
+  return v[0];
+}
+
+/* tinyBLAS F16 x F16: one L-lane FMA chain over k, then gx_fold. */
+static float
+gx_dot_tinyblas (const uint16_t *w, const float *x, int64_t k, int L)
+{
+  float acc[16] = { 0 };
+
+  for (int64_t l = 0; l < k; l += L)
+    for (int i = 0; i < L; i++)
+      acc[i] = fmaf (vlm_fp16_to_fp32 (w[l + i]), x[l + i], acc[i]);
+  return gx_fold (acc, L);
+}
+
+/* ggml_vec_dot_f16: 4 accumulators of L lanes over steps of 4 L, the
+ * GGML_F32xL_REDUCE, the rest in double. */
+static float
+gx_vec_dot_f16 (const uint16_t *w, const float *x, int64_t n, int L)
+{
+  int64_t step = 4 * L, np = n / step * step;
+  float sum[4][16] = { { 0 } };
+  double sumf;
+
+  for (int64_t i = 0; i < np; i += step)
+    for (int j = 0; j < 4; j++)
+      for (int e = 0; e < L; e++)
+        sum[j][e] = fmaf (x[i + j * L + e], vlm_fp16_to_fp32 (w[i + j * L
+                    + e]), sum[j][e]);
+  for (int e = 0; e < L; e++) {
+    sum[0][e] = sum[0][e] + sum[2][e];
+    sum[1][e] = sum[1][e] + sum[3][e];
+  }
+  for (int e = 0; e < L; e++)
+    sum[0][e] = sum[0][e] + sum[1][e];
+  if (L == 16)
+    sumf = gx_fold (sum[0], 16);
+  else {
+    float h[4];
+    for (int i = 0; i < 4; i++)
+      h[i] = sum[0][i] + sum[0][i + 4];
+    sumf = (h[0] + h[1]) + (h[2] + h[3]);
+  }
+  for (int64_t i = np; i < n; i++)
+    sumf += (double) (vlm_fp16_to_fp32 (w[i]) * x[i]);
+  return (float) sumf;
+}
+
+typedef struct {
+  const vlm_mat *w;
+  const float *x;
+  int64_t n;
+  float *y;
+  const float *b;
+  int L;
+} gx_mm_job;
+
+static void
+gx_mm_slice (void *p, int ith, int nth)
+{
+  gx_mm_job *j = p;
+  int64_t r0, r1, k = j->w->k, m = j->w->m;
+  bool tiny = k % j->L == 0;
+
+  slice_rows (j->n, ith, nth, &r0, &r1);
+  for (int64_t r = r0; r < r1; r++)
+    for (int64_t o = 0; o < m; o++) {
+      const uint16_t *wr = (const uint16_t *) ((const uint8_t *) j->w->data
+          + o * j->w->row_bytes);
+      float v = tiny ? gx_dot_tinyblas (wr, j->x + r * k, k, j->L)
+          : gx_vec_dot_f16 (wr, j->x + r * k, k, j->L);
+      if (j->b)
+        v = v + j->b[o];
+      j->y[r * m + o] = v;
+    }
+}
+
+/* ggml_compute_forward_norm_f32 then ggml_mul, ggml_add. */
+static void
+gx_layernorm (const float *x, int64_t n, const float *w, const float *b,
+    float eps, float *out, int L)
+{
+  double sum = 0, s2 = 0;
+  float tmp[16];
+  int64_t i = 0;
+
+  for (int64_t t = 0; t < n; t++)
+    sum += (double) x[t];
+  float mean = (float) sum / (float) n;
+  for (; i + L <= n; i += L) {
+    for (int l = 0; l < L; l++) {
+      float v = x[i + l] - mean;
+      out[i + l] = v;
+      tmp[l] = v * v;
+    }
+    s2 += (double) gx_fold (tmp, L);
+  }
+  for (; i < n; i++) {
+    float v = x[i] - mean;
+    out[i] = v;
+    s2 += (double) (v * v);
+  }
+  float var = (float) (s2 / n);
+  float scale = 1.0f / sqrtf (var + eps);
+  for (int64_t t = 0; t < n; t++) {
+    float v = out[t] * scale;
+    if (w)
+      v = v * w[t];
+    if (b)
+      v = v + b[t];
+    out[t] = v;
+  }
+}
+
+static inline float
+gx_bits_f (uint32_t u)
+{
+  float f;
+  memcpy (&f, &u, 4);
+  return f;
+}
+
+static inline uint32_t
+gx_f_bits (float f)
+{
+  uint32_t u;
+  memcpy (&u, &f, 4);
+  return u;
+}
+
+/* One lane of ggml_v_expf: the AVX2+FMA form (L 8) or AVX-512 (L 16). */
+static float
+gx_v_expf (float x, int L)
+{
+  const float r = 0x1.8p23f;
+  float z = fmaf (x, 0x1.715476p+0f, r);
+  float n = z - r;
+  float b = fmaf (-n, 0x1.7f7d1cp-20f, fmaf (-n, 0x1.62e4p-1f, x));
+  float u = b * b;
+
+  if (L == 16) {
+    float j = fmaf (fmaf (fmaf (0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+            fmaf (0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
+        fmaf (0x1.ffffecp-1f, b, 1.0f));
+    if (fabsf (n) > 192.0f)
+      return n <= 0.0f ? 0.0f : INFINITY;
+    return ldexpf (j, (int) n);
+  }
+  uint32_t e = gx_f_bits (z) << 23;
+  float k = gx_bits_f (e + gx_f_bits (1.0f));
+  float j = fmaf (fmaf (fmaf (0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+          fmaf (0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u, 0x1.ffffecp-1f * b);
+  if (!(fabsf (n) > 126.0f))
+    return fmaf (j, k, k);
+  uint32_t g = n <= 0.0f ? 0x82000000u : 0u;
+  float s1 = gx_bits_f (g + 0x7f000000u), s2 = gx_bits_f (e - g);
+  if (fabsf (n) > 192.0f)
+    return s1 * s1;
+  return fmaf (s2, j, s2) * s1;
+}
+
+#define GX_KV 64
+#define GX_MAX_HD 256
+
+/* One query row of one head through
+ * ggml_compute_forward_flash_attn_ext_tiled. */
+static void
+gx_attn_row (const float *q, const uint16_t *k, const uint16_t *v,
+    size_t stride, int hd, int n_kv, float scale, int L, float *out)
+{
+  float o[GX_MAX_HD] = { 0 }, kq[GX_KV], tmp[16];
+  float S = 0.0f, M = -INFINITY;
+
+  for (int ic = 0; ic < n_kv; ic += GX_KV) {
+    int nt = n_kv - ic < GX_KV ? n_kv - ic : GX_KV;
+    for (int j = 0; j < GX_KV; j++) {
+      if (j >= nt) {
+        kq[j] = -INFINITY;
+        continue;
+      }
+      float a = 0.0f;
+      const uint16_t *kr = k + (size_t) (ic + j) * stride;
+      for (int d = 0; d < hd; d++)
+        a = fmaf (vlm_fp16_to_fp32 (kr[d]), q[d], a);
+      kq[j] = a * scale;
+    }
+    float tmax = -INFINITY;
+    for (int j = 0; j < GX_KV; j++)
+      tmax = tmax > kq[j] ? tmax : kq[j];
+    if (tmax == -INFINITY)
+      continue;
+    float mnew = fmaxf (M, tmax);
+    if (mnew > M) {
+      float ms = expf (M - mnew);
+      for (int d = 0; d < hd; d++)
+        o[d] = o[d] * ms;
+      S = S * ms;
+    }
+    M = mnew;
+    double sum = 0;
+    for (int j = 0; j < GX_KV; j += L) {
+      for (int l = 0; l < L; l++) {
+        kq[j + l] = gx_v_expf (kq[j + l] - M, L);
+        tmp[l] = kq[j + l];
+      }
+      sum += (double) gx_fold (tmp, L);
+    }
+    S = (float) ((double) S + sum);
+    for (int d = 0; d < hd; d++)
+      for (int j = 0; j < nt; j++)
+        o[d] = fmaf (kq[j], vlm_fp16_to_fp32 (v[(size_t) (ic + j) * stride
+                    + d]), o[d]);
+  }
+  float sinv = S == 0.0f ? 0.0f : 1.0f / S;
+  for (int d = 0; d < hd; d++)
+    out[d] = o[d] * sinv;
+}
+
+typedef struct {
+  const vlm_clip *c;
+  scratch *s;
+  int L;
+} gx_attn_job;
+
+static void
+gx_attn_slice (void *p, int ith, int nth)
+{
+  gx_attn_job *j = p;
+  const vlm_clip *c = j->c;
+  scratch *s = j->s;
+  int64_t n = c->n_embd, hd = c->head_dim, pos = c->n_pos, i0, i1;
+  float scale = 1.0f / sqrtf ((float) hd);
+
+  slice_rows (c->n_head * pos, ith, nth, &i0, &i1);
+  for (int64_t i = i0; i < i1; i++) {
+    int64_t h = i / pos, r = i % pos;
+    gx_attn_row (s->q + r * n + h * hd, s->kh + h * hd, s->vh + h * hd,
+        (size_t) n, (int) hd, (int) pos, scale, j->L, s->attn + r * n
+        + h * hd);
+  }
+}
+
+/* Lanes of the ggml-cpu arithmetic to reproduce; 0: our own. */
+static int
+gx_lanes (const scratch * s)
+{
+  return !(s->match & MATCH_GGML) ? 0 : (s->match & MATCH_L16) ? 16 : 8;
+}
+
 /* x += delta (if set), then out = LayerNorm (x) (if norm). */
 typedef struct {
   float *x;
@@ -793,6 +1064,7 @@ typedef struct {
   float *out;
   int64_t rows, n;
   float eps;
+  int L;                        /* > 0: gx_layernorm with L lanes */
 } add_norm_job;
 
 static void
@@ -806,17 +1078,19 @@ add_norm_slice (void *p, int ith, int nth)
     float *x = j->x + r * j->n;
     if (j->delta != NULL)
       vlm_add (x, j->delta + r * j->n, j->n);
-    if (j->norm)
+    if (j->norm && j->L > 0)
+      gx_layernorm (x, j->n, j->w, j->b, j->eps, j->out + r * j->n, j->L);
+    else if (j->norm)
       vlm_layernorm (x, j->n, j->w, j->b, j->eps, j->out + r * j->n);
   }
 }
 
 static void
-add_norm (vlm_pool * pool, const vlm_clip * c, float *x, const float *delta,
-    const float *w, const float *b, float *out)
+add_norm (vlm_pool * pool, const vlm_clip * c, const scratch * s, float *x,
+    const float *delta, const float *w, const float *b, float *out)
 {
   add_norm_job j = { x, delta, w != NULL || b != NULL, w, b, out, c->n_pos,
-    c->n_embd, c->eps
+    c->n_embd, c->eps, gx_lanes (s)
   };
 
   if (j.delta != NULL || j.norm)
@@ -901,6 +1175,11 @@ linear (vlm_pool * pool, const scratch * s, const vlm_mat * w, float *x,
     round_job j = { x, n, w->k };
     vlm_pool_run (pool, round_slice, &j);
   }
+  if (gx_lanes (s) > 0 && w->type == VLM_TYPE_F16) {
+    gx_mm_job j = { w, x, n, y, b, gx_lanes (s) };
+    vlm_pool_run (pool, gx_mm_slice, &j);
+    return true;
+  }
   return vlm_matmul (pool, w, x, n, y, b) == 0;
 }
 
@@ -909,6 +1188,7 @@ linear (vlm_pool * pool, const scratch * s, const vlm_mat * w, float *x,
 typedef struct {
   const vlm_clip *c;
   float *x, *tmp;
+  int L;
 } embed_job;
 
 static void
@@ -923,7 +1203,9 @@ embed_slice (void *p, int ith, int nth)
     float *x = j->x + r * n, *t = j->tmp + r * n;
     vlm_mat_get_row (&c->pos_embd, r, t);
     vlm_add (x, t, n);
-    if (c->pre_ln_w != NULL || c->pre_ln_b != NULL)
+    if ((c->pre_ln_w != NULL || c->pre_ln_b != NULL) && j->L > 0)
+      gx_layernorm (x, n, c->pre_ln_w, c->pre_ln_b, c->eps, x, j->L);
+    else if (c->pre_ln_w != NULL || c->pre_ln_b != NULL)
       vlm_layernorm (x, n, c->pre_ln_w, c->pre_ln_b, c->eps, x);
   }
 }
@@ -1058,6 +1340,14 @@ flash_slice (void *p, int ith, int nth)
 static bool
 attention (vlm_pool * pool, const vlm_clip * c, scratch * s)
 {
+  if ((s->match & MATCH_FLASH) && gx_lanes (s) > 0
+      && c->head_dim <= GX_MAX_HD) {
+    cast_job cj = { c, s };
+    gx_attn_job gj = { c, s, gx_lanes (s) };
+    vlm_pool_run (pool, cast_kv_slice, &cj);
+    vlm_pool_run (pool, gx_attn_slice, &gj);
+    return true;
+  }
   if (s->match & MATCH_FLASH) {
     cast_job cj = { c, s };
     vlm_pool_run (pool, cast_kv_slice, &cj);
@@ -1132,9 +1422,14 @@ embed (vlm_pool * pool, const vlm_clip * c, scratch * s)
 {
   int64_t n = c->n_embd;
   bool cls = c->class_embd != NULL;
-  embed_job j = { c, s->x, s->cur };
+  embed_job j = { c, s->x, s->cur, gx_lanes (s) };
 
-  if (vlm_matmul (pool, &c->patch_w, s->patches, c->n_patches, s->x,
+  if (gx_lanes (s) > 0 && c->patch_w.type == VLM_TYPE_F16) {
+    gx_mm_job g = { &c->patch_w, s->patches, c->n_patches, s->x, c->patch_b,
+      gx_lanes (s)
+    };
+    vlm_pool_run (pool, gx_mm_slice, &g);
+  } else if (vlm_matmul (pool, &c->patch_w, s->patches, c->n_patches, s->x,
           c->patch_b) != 0)
     return false;
   if (cls)
@@ -1143,23 +1438,32 @@ embed (vlm_pool * pool, const vlm_clip * c, scratch * s)
   return true;
 }
 
-/* One pre-norm layer. `delta` is the previous layer's output still to be
- * added to x (NULL for the first layer); this layer's output is left in
- * s->q for the next one. */
+/* First half of a pre-norm layer: x += delta, then attention. `delta` is
+ * the previous layer's output still to be added to x (NULL for the first
+ * layer); the attention output is left in s->q. */
 static bool
-run_layer (vlm_pool * pool, const vlm_clip * c, const clip_layer * L,
+run_attention (vlm_pool * pool, const vlm_clip * c, const clip_layer * L,
     const float *delta, scratch * s)
 {
   int64_t pos = c->n_pos;
 
-  add_norm (pool, c, s->x, delta, L->ln1_w, L->ln1_b, s->cur);
-  if (!linear (pool, s, &L->q, s->cur, pos, s->q, L->q_b)
-      || !linear (pool, s, &L->k, s->cur, pos, s->k, L->k_b)
-      || !linear (pool, s, &L->v, s->cur, pos, s->v, L->v_b)
-      || !attention (pool, c, s)
-      || !linear (pool, s, &L->o, s->attn, pos, s->q, L->o_b))
-    return false;
-  add_norm (pool, c, s->x, s->q, L->ln2_w, L->ln2_b, s->cur);
+  add_norm (pool, c, s, s->x, delta, L->ln1_w, L->ln1_b, s->cur);
+  return linear (pool, s, &L->q, s->cur, pos, s->q, L->q_b)
+      && linear (pool, s, &L->k, s->cur, pos, s->k, L->k_b)
+      && linear (pool, s, &L->v, s->cur, pos, s->v, L->v_b)
+      && attention (pool, c, s)
+      && linear (pool, s, &L->o, s->attn, pos, s->q, L->o_b);
+}
+
+/* Second half: x += attention output, then the MLP, whose output is left
+ * in s->q for the next layer. */
+static bool
+run_mlp (vlm_pool * pool, const vlm_clip * c, const clip_layer * L,
+    scratch * s)
+{
+  int64_t pos = c->n_pos;
+
+  add_norm (pool, c, s, s->x, s->q, L->ln2_w, L->ln2_b, s->cur);
   if (!linear (pool, s, &L->up, s->cur, pos, s->ffn, L->up_b))
     return false;
   activate (pool, s, s->ffn, pos, c->n_ff, c->act);
@@ -1174,14 +1478,20 @@ run_tower (vlm_pool * pool, const vlm_clip * c, scratch * s,
 
   if (!embed (pool, c, s))
     return VLM_ERR_NOMEM;
+  /* abort is checked before each half layer: a request takes effect
+   * within half a layer (about 50 ms for ViT-L on two cores) */
   for (int il = 0; il < c->n_layer_run; il++) {
     if (vlm_should_abort (abort))
       return VLM_ERR_ABORTED;
-    if (!run_layer (pool, c, &c->layers[il], delta, s))
+    if (!run_attention (pool, c, &c->layers[il], delta, s))
+      return VLM_ERR_NOMEM;
+    if (vlm_should_abort (abort))
+      return VLM_ERR_ABORTED;
+    if (!run_mlp (pool, c, &c->layers[il], s))
       return VLM_ERR_NOMEM;
     delta = s->q;
   }
-  add_norm (pool, c, s->x, delta, c->post_ln_w, c->post_ln_b, s->x);
+  add_norm (pool, c, s, s->x, delta, c->post_ln_w, c->post_ln_b, s->x);
   return VLM_OK;
 }
 

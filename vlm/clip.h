@@ -104,7 +104,8 @@ const char *vlm_clip_projector (const vlm_clip *clip);
 /* Encodes one packed RGB8 image (`stride` bytes per row, width and
  * height >= 1, resized as described above) into
  * out[n_tokens * n_embd]. `pool` may be NULL (one thread). Checks
- * `abort` (may be NULL) before every transformer layer.
+ * `abort` (may be NULL) before the attention and the MLP of every
+ * transformer layer.
  * Returns VLM_OK, VLM_ERR_INVALID_ARG (NULL pointer, size < 1, stride
  * < 3 * width), VLM_ERR_NOMEM or VLM_ERR_ABORTED (out is then
  * undefined). Scratch memory is allocated once per call. */

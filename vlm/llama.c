@@ -894,11 +894,15 @@ forward_ubatch (const vlm_llama * m, vlm_kv_cache * kv, vlm_pool * pool,
 
   load_inputs (m, s->x, tokens, embd, n);
   build_rope_table (m, s->rope, n_past, n);
+  /* abort is checked before each half layer (attention, MLP) */
   for (int il = 0; il < m->n_layer; il++) {
     if (vlm_should_abort (abort))
       return VLM_ERR_ABORTED;
-    if (!attention_block (m, kv, pool, il, n, n_past)
-        || !ffn_block (m, s, pool, il, n))
+    if (!attention_block (m, kv, pool, il, n, n_past))
+      return VLM_ERR_NOMEM;
+    if (vlm_should_abort (abort))
+      return VLM_ERR_ABORTED;
+    if (!ffn_block (m, s, pool, il, n))
       return VLM_ERR_NOMEM;
   }
   if (logits == NULL)

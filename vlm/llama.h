@@ -90,7 +90,8 @@ void vlm_kv_cache_truncate (vlm_kv_cache *kv, int n_past);
  *   VLM_ERR_INVALID_ARG   NULL m / kv, n <= 0, both or neither input, a
  *                         token id outside [0, n_vocab) (nothing computed)
  *   VLM_ERR_CONTEXT_FULL  n_past + n > n_ctx (nothing computed)
- *   VLM_ERR_ABORTED       `abort` said stop (checked between layers)
+ *   VLM_ERR_ABORTED       `abort` said stop (checked before each attention
+ *                         and MLP half of every layer)
  *   VLM_ERR_NOMEM         scratch memory could not be allocated
  * Thread safety: one call at a time per cache; the model is shared
  * read-only; the pool runs one job at a time (see threadpool.h). */

@@ -169,7 +169,8 @@ vlm_status vlm_describe (vlm_context *ctx, const uint8_t *rgb, int width,
     void *user_data);
 
 /* Asks the vlm_describe running on ctx to stop: it returns
- * VLM_ERR_ABORTED within one transformer layer (encode or decode). A
+ * VLM_ERR_ABORTED within half a transformer layer (encode or decode: the
+ * engine checks before each attention and MLP block). A
  * request made while none runs cancels the next call at its start unless
  * vlm_abort_clear is called first. Thread-safe, async-signal-safe. */
 void vlm_abort (vlm_context *ctx);
