@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "clip.h"
 #include "gguf-writer.h"
 #include "gguf.h"
@@ -33,35 +35,6 @@ static vlm_pool *pool2;
 #define LDPV2_MMPROJ LDPV2_DIR "/tinyldp-mmproj-f16.gguf"
 #define MLP_DIR "golden/mlp-bpe"
 #define MLP_MMPROJ MLP_DIR "/tinymlp-mmproj-f16.gguf"
-
-static void
-remove_tree (const char *dir)
-{
-  DIR *d = opendir (dir);
-  struct dirent *ent;
-  char path[1024];
-
-  if (d == NULL)
-    return;
-  while ((ent = readdir (d)) != NULL) {
-    if (strcmp (ent->d_name, ".") == 0 || strcmp (ent->d_name, "..") == 0)
-      continue;
-    snprintf (path, sizeof path, "%s/%s", dir, ent->d_name);
-    remove (path);
-  }
-  closedir (d);
-  rmdir (dir);
-}
-
-/* Path of a file under $VLM_SHARED_DIR. */
-static const char *
-shared_path (char *buf, size_t size, const char *rel)
-{
-  const char *dir = getenv ("VLM_SHARED_DIR");
-  assert_non_null (dir);
-  snprintf (buf, size, "%s/%s", dir, rel);
-  return buf;
-}
 
 static const char *
 tmp_path (char *buf, size_t size, const char *name)
@@ -96,11 +69,7 @@ generate_presets (void)
 static int
 group_setup (void **state)
 {
-  const char *base = getenv ("TMPDIR");
-
-  snprintf (tmp_dir, sizeof tmp_dir, "%s/test-clip-XXXXXX",
-      base && *base ? base : "/tmp");
-  if (mkdtemp (tmp_dir) == NULL)
+  if (tu_tmpdir_new (tmp_dir, sizeof tmp_dir, "test-clip") == NULL)
     return -1;
   pool2 = vlm_pool_new (2);
   return pool2 != NULL ? generate_presets () : -1;
@@ -110,24 +79,8 @@ static int
 group_teardown (void **state)
 {
   vlm_pool_free (pool2);
-  remove_tree (tmp_dir);
+  tu_tmpdir_remove (tmp_dir);
   return 0;
-}
-
-static void *
-slurp (const char *path, size_t *len)
-{
-  FILE *f = fopen (path, "rb");
-  assert_non_null (f);
-  fseek (f, 0, SEEK_END);
-  long n = ftell (f);
-  fseek (f, 0, SEEK_SET);
-  uint8_t *p = malloc ((size_t) n + 1);
-  assert_non_null (p);
-  assert_int_equal (fread (p, 1, (size_t) n, f), (size_t) n);
-  fclose (f);
-  *len = (size_t) n;
-  return p;
 }
 
 /* A loaded mmproj: the GGUF and the clip on it. */
@@ -157,8 +110,10 @@ load_path (const char *path)
 static model
 load_shared (const char *rel)
 {
-  char path[1024];
-  return load_path (shared_path (path, sizeof path, rel));
+  char *path = tu_shared_path (rel);
+  model m = load_path (path);
+  free (path);
+  return m;
 }
 
 static model
@@ -216,13 +171,8 @@ max_row_rel_err (const float *a, const float *b, int rows, int cols)
   double worst = 0.0;
 
   for (int r = 0; r < rows; r++) {
-    double diff = 0.0, mag = 0.0;
-    for (int i = 0; i < cols; i++) {
-      double d = fabs ((double) a[r * cols + i] - b[r * cols + i]);
-      diff = d > diff ? d : diff;
-      mag = fabs (b[r * cols + i]) > mag ? fabs (b[r * cols + i]) : mag;
-    }
-    double rel = mag > 0.0 ? diff / mag : diff;
+    double rel = tu_rel_error (a + (size_t) r * cols, b + (size_t) r * cols,
+        (size_t) cols);
     worst = rel > worst ? rel : worst;
   }
   return worst;
@@ -232,13 +182,12 @@ max_row_rel_err (const float *a, const float *b, int rows, int cols)
 static void
 check_golden (const char *mmproj, const char *image, const char *ref)
 {
-  char path[1024];
   size_t n_img, n_ref;
   model m = load_shared (mmproj);
   int side = vlm_clip_image_size (m.clip);
   int rows = vlm_clip_n_tokens (m.clip), cols = vlm_clip_n_embd (m.clip);
-  uint8_t *img = slurp (shared_path (path, sizeof path, image), &n_img);
-  float *want = slurp (shared_path (path, sizeof path, ref), &n_ref);
+  uint8_t *img = tu_read_shared (image, &n_img);
+  float *want = tu_read_shared (ref, &n_ref);
   float *out = new_out (m.clip);
 
   assert_int_equal (n_img, (size_t) side * side * 3);
@@ -342,9 +291,10 @@ declare_tensor (vlm_gguf_writer * w, const vlm_gguf_tensor * t,
 static const char *
 write_edited (char *path, size_t size, const char *name, const edit * e)
 {
-  char src[1024], err[256];
-  vlm_gguf *g = vlm_gguf_open (shared_path (src, sizeof src, LDPV2_MMPROJ),
-      NULL, err, sizeof err);
+  char err[256];
+  char *src = tu_shared_path (LDPV2_MMPROJ);
+  vlm_gguf *g = vlm_gguf_open (src, NULL, err, sizeof err);
+  free (src);
   vlm_gguf_writer *w = vlm_gguf_writer_new ();
   int64_t n = vlm_gguf_n_tensors (g);
   size_t *bytes = calloc (n, sizeof (size_t));

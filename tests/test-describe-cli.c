@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #ifdef HAVE_PNG
 #include <png.h>
 #endif
@@ -24,41 +26,24 @@
 
 #define GOLDEN "ldpv2-spm"
 
-static char tmpdir[64];
+static char tmpdir[256];
 
+/* Path of golden/GOLDEN/<file> under $VLM_SHARED_DIR; the caller frees. */
 static char *
 golden (const char *file)
 {
-  const char *root = getenv ("VLM_SHARED_DIR");
-  char *p = malloc (1024);
-  snprintf (p, 1024, "%s/golden/" GOLDEN "/%s", root ? root : "../shared",
-      file);
-  return p;
+  char rel[512];
+  snprintf (rel, sizeof rel, "golden/" GOLDEN "/%s", file);
+  return tu_shared_path (rel);
 }
 
 static char *
 tmp (const char *file)
 {
-  char *p = malloc (256);
-  snprintf (p, 256, "%s/%s", tmpdir, file);
+  size_t size = strlen (tmpdir) + 1 + strlen (file) + 1;
+  char *p = malloc (size);
+  snprintf (p, size, "%s/%s", tmpdir, file);
   return p;
-}
-
-static void *
-slurp (const char *path, size_t *size)
-{
-  FILE *f = fopen (path, "rb");
-  if (f == NULL)
-    fail_msg ("cannot open %s", path);
-  fseek (f, 0, SEEK_END);
-  long n = ftell (f);
-  fseek (f, 0, SEEK_SET);
-  char *d = malloc (n + 1);
-  assert_int_equal (fread (d, 1, n, f), (size_t) n);
-  d[n] = '\0';
-  fclose (f);
-  *size = n;
-  return d;
 }
 
 /* Runs vlm-describe with argv (NULL-terminated, without argv[0]);
@@ -93,22 +78,11 @@ stderr_has (const char *needle)
 {
   size_t n;
   char *path = tmp ("stderr");
-  char *s = slurp (path, &n);
+  char *s = tu_read_file (path, &n);
   bool found = strstr (s, needle) != NULL;
   free (s);
   free (path);
   return found;
-}
-
-static double
-max_rel_error (const float *a, const float *b, size_t n)
-{
-  double d = 0, m = 0;
-  for (size_t i = 0; i < n; i++) {
-    d = fmax (d, fabs ((double) a[i] - b[i]));
-    m = fmax (m, fabs (b[i]));
-  }
-  return m > 0 ? d / m : d;
 }
 
 /* ------------------------------------------------------------------ */
@@ -123,7 +97,7 @@ test_golden_run_and_dumps (void **state)
   char *mmproj = golden ("tinyldp-mmproj-f16.gguf");
   char *image = golden ("image-336x336.rgb");
   char *prompt_path = golden ("prompt.txt");
-  char *prompt = slurp (prompt_path, &n);
+  char *prompt = tu_read_file (prompt_path, &n);
   char *logits = tmp ("logits.f32"), *embd = tmp ("embd.f32");
   const char *args[] = { "--model", text, "--mmproj", mmproj, "--image",
     image, "--raw", "336x336", "--prompt", prompt, "--no-template",
@@ -133,33 +107,31 @@ test_golden_run_and_dumps (void **state)
 
   /* the prompt chunks, as the reference printed them */
   char *ref_chunks_path = golden ("ref.chunks.txt");
-  char *chunks = slurp (ref_chunks_path, &n);
+  char *chunks = tu_read_file (ref_chunks_path, &n);
   assert_true (stderr_has (chunks));
 
   size_t n_ours, n_ref;
-  float *ours = slurp (logits, &n_ours);
+  float *ours = tu_read_file (logits, &n_ours);
   char *ref_path = golden ("ref.logits.f32");
-  float *ref = slurp (ref_path, &n_ref);
+  float *ref = tu_read_file (ref_path, &n_ref);
   assert_int_equal (n_ours, n_ref);
   size_t n_vocab = n_ref / sizeof (float) / 8;
   /* the rows must be the reference's rows: same greedy token where the
    * reference's margin is clear, and close values (see test-vlm.c for
    * why the bound is 5e-2 and not yet the 1e-2 of issue 3) */
   char *greedy_path = golden ("ref.greedy.txt");
-  char *greedy = slurp (greedy_path, &n);
+  char *greedy = tu_read_file (greedy_path, &n);
   const char *line = greedy;
   for (int r = 0; r < 8; r++) {
     const float *row = ours + r * n_vocab;
-    size_t best = 0;
-    for (size_t i = 1; i < n_vocab; i++)
-      best = row[i] > row[best] ? i : best;
+    int best = tu_argmax (row, (int) n_vocab);
     int ref_id;
     float logit, margin;
     assert_int_equal (sscanf (line, "%d %f margin %f", &ref_id, &logit,
             &margin), 3);
     if (margin > 0.05f)
       assert_int_equal (best, ref_id);
-    assert_true (max_rel_error (row, ref + r * n_vocab, n_vocab) < 5e-2);
+    assert_true (tu_rel_error (row, ref + r * n_vocab, n_vocab) < 5e-2);
     line = strchr (line, '\n') + 1;
   }
   free (greedy);
@@ -168,11 +140,11 @@ test_golden_run_and_dumps (void **state)
   free (ref);
   free (ref_path);
 
-  ours = slurp (embd, &n_ours);
+  ours = tu_read_file (embd, &n_ours);
   ref_path = golden ("ref.image_embd.f32");
-  ref = slurp (ref_path, &n_ref);
+  ref = tu_read_file (ref_path, &n_ref);
   assert_int_equal (n_ours, n_ref);
-  assert_true (max_rel_error (ours, ref, n_ref / sizeof (float)) < 1e-2);
+  assert_true (tu_rel_error (ours, ref, n_ref / sizeof (float)) < 1e-2);
   free (ours);
   free (ref);
   free (ref_path);
@@ -289,16 +261,13 @@ test_errors_and_exit_codes (void **state)
 static int
 setup (void **state)
 {
-  snprintf (tmpdir, sizeof (tmpdir), "/tmp/vlm-cli-XXXXXX");
-  return mkdtemp (tmpdir) ? 0 : -1;
+  return tu_tmpdir_new (tmpdir, sizeof (tmpdir), "vlm-cli") ? 0 : -1;
 }
 
 static int
 teardown (void **state)
 {
-  char cmd[128];
-  snprintf (cmd, sizeof (cmd), "rm -rf '%s'", tmpdir);
-  return system (cmd) == 0 ? 0 : -1;
+  return tu_tmpdir_remove (tmpdir);
 }
 
 int

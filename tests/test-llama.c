@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "gguf-writer.h"
 #include "gguf.h"
 #include "llama.h"
@@ -27,16 +29,13 @@ static char tmp_dir[256];
 static int
 group_setup (void **state)
 {
-  const char *base = getenv ("TMPDIR");
-  snprintf (tmp_dir, sizeof tmp_dir, "%s/test-llama-XXXXXX",
-      base && *base ? base : "/tmp");
-  return mkdtemp (tmp_dir) ? 0 : -1;
+  return tu_tmpdir_new (tmp_dir, sizeof tmp_dir, "test-llama") ? 0 : -1;
 }
 
 static int
 group_teardown (void **state)
 {
-  rmdir (tmp_dir);
+  tu_tmpdir_remove (tmp_dir);
   return 0;
 }
 
@@ -45,57 +44,6 @@ tmp_path (char *buf, size_t size, const char *name)
 {
   snprintf (buf, size, "%s/%s", tmp_dir, name);
   return buf;
-}
-
-static const char *
-shared_path (char *buf, size_t size, const char *rel)
-{
-  const char *dir = getenv ("VLM_SHARED_DIR");
-  assert_non_null (dir);
-  snprintf (buf, size, "%s/%s", dir, rel);
-  return buf;
-}
-
-/* Reads a whole file; the caller frees. */
-static void *
-slurp (const char *path, size_t *len)
-{
-  FILE *f = fopen (path, "rb");
-  if (f == NULL)
-    fail_msg ("cannot open %s", path);
-  fseek (f, 0, SEEK_END);
-  long n = ftell (f);
-  fseek (f, 0, SEEK_SET);
-  char *p = malloc ((size_t) n + 1);
-  assert_non_null (p);
-  assert_int_equal (fread (p, 1, (size_t) n, f), (size_t) n);
-  fclose (f);
-  p[n] = '\0';
-  *len = (size_t) n;
-  return p;
-}
-
-/* max |a - b| / max |b| */
-static double
-rel_err (const float *a, const float *b, int n)
-{
-  double num = 0, den = 0;
-  for (int i = 0; i < n; i++) {
-    double d = fabs ((double) a[i] - b[i]);
-    num = d > num ? d : num;
-    den = fabs ((double) b[i]) > den ? fabs ((double) b[i]) : den;
-  }
-  return den > 0 ? num / den : num;
-}
-
-static int
-argmax (const float *x, int n)
-{
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (x[i] > x[best])
-      best = i;
-  return best;
 }
 
 /* A model opened from a file; free with close_model. */
@@ -131,9 +79,10 @@ close_model (model *md)
 static model
 open_golden_ldpv2 (void)
 {
-  char path[1024];
-  return open_model (shared_path (path, sizeof path,
-          "golden/ldpv2-spm/tinyldp-text-q8_0.gguf"));
+  char *path = tu_shared_path ("golden/ldpv2-spm/tinyldp-text-q8_0.gguf");
+  model md = open_model (path);
+  free (path);
+  return md;
 }
 
 /* n pseudo-random token ids below n_vocab. */
@@ -168,21 +117,23 @@ fresh_logits (const vlm_llama *m, vlm_pool *pool, const int32_t *t, int n,
 static void
 run_golden (const char *dir, const char *text_model)
 {
-  char path[1024], rel[512];
+  char rel[512];
   size_t len, embd_len, logits_len;
 
   snprintf (rel, sizeof rel, "golden/%s/%s", dir, text_model);
-  model md = open_model (shared_path (path, sizeof path, rel));
+  char *path = tu_shared_path (rel);
+  model md = open_model (path);
+  free (path);
   int n_embd = vlm_llama_n_embd (md.m), n_vocab = vlm_llama_n_vocab (md.m);
   snprintf (rel, sizeof rel, "golden/%s/ref.chunks.txt", dir);
-  char *chunks = slurp (shared_path (path, sizeof path, rel), &len);
+  char *chunks = tu_read_shared (rel, &len);
   snprintf (rel, sizeof rel, "golden/%s/ref.image_embd.f32", dir);
-  float *embd = slurp (shared_path (path, sizeof path, rel), &embd_len);
+  float *embd = tu_read_shared (rel, &embd_len);
   snprintf (rel, sizeof rel, "golden/%s/ref.logits.f32", dir);
-  float *ref = slurp (shared_path (path, sizeof path, rel), &logits_len);
+  float *ref = tu_read_shared (rel, &logits_len);
   assert_int_equal (logits_len, 8 * (size_t) n_vocab * sizeof (float));
   snprintf (rel, sizeof rel, "golden/%s/ref.greedy.txt", dir);
-  char *greedy = slurp (shared_path (path, sizeof path, rel), &len);
+  char *greedy = tu_read_shared (rel, &len);
 
   vlm_pool *pool = vlm_pool_new (2);
   vlm_kv_cache *kv = vlm_kv_cache_new (md.m, 1024);
@@ -221,14 +172,14 @@ run_golden (const char *dir, const char *text_model)
     int got = sscanf (gl, "%d %f margin %f", &ref_id, &ref_logit, &margin);
     assert_int_equal (got, 3);
     gl = strchr (gl, '\n') + 1;
-    double e = rel_err (logits, ref + (size_t) step * n_vocab, n_vocab);
+    double e = tu_rel_error (logits, ref + (size_t) step * n_vocab, n_vocab);
     worst = e > worst ? e : worst;
     double tol = 1e-2;
     print_message ("%s step %d: rel err %.3g, argmax %d (ref %d, margin "
-        "%.3f)\n", dir, step, e, argmax (logits, n_vocab), ref_id, margin);
+        "%.3f)\n", dir, step, e, tu_argmax (logits, n_vocab), ref_id, margin);
     assert_true (e < tol);
     if (margin > 0.05f)
-      assert_int_equal (argmax (logits, n_vocab), ref_id);
+      assert_int_equal (tu_argmax (logits, n_vocab), ref_id);
     if (step < 7) {
       int32_t t = ref_id;
       assert_int_equal (vlm_llama_decode (md.m, kv, pool, &t, NULL, 1,
@@ -281,7 +232,7 @@ test_batch_equals_token_by_token (void **state)
     assert_int_equal (vlm_llama_decode (md.m, kv, pool, t + i, NULL, 1, b,
             NULL), VLM_OK);
   assert_int_equal (vlm_kv_cache_n_past (kv), N);
-  double e = rel_err (b, a, nv);
+  double e = tu_rel_error (b, a, nv);
   print_message ("batched vs token by token: rel err %.3g\n", e);
   assert_true (e < 1e-4);
 
@@ -309,7 +260,7 @@ test_long_batch_split (void **state)
           NULL), VLM_OK);
   assert_int_equal (vlm_llama_decode (md.m, kv, NULL, t + 170, NULL, N - 170,
           b, NULL), VLM_OK);
-  assert_true (rel_err (b, a, nv) < 1e-4);
+  assert_true (tu_rel_error (b, a, nv) < 1e-4);
 
   vlm_kv_cache_free (kv);
   free (a);
@@ -345,7 +296,7 @@ test_truncate_and_recompute (void **state)
   assert_int_equal (vlm_llama_decode (md.m, kv, NULL, t + KEEP, NULL,
           N - KEEP, b, NULL), VLM_OK);
   assert_int_equal (vlm_kv_cache_n_past (kv), N);
-  assert_true (rel_err (b, a, nv) < 1e-5);
+  assert_true (tu_rel_error (b, a, nv) < 1e-5);
 
   vlm_kv_cache_free (kv);
   free (a);
@@ -375,7 +326,7 @@ test_context_full (void **state)
   assert_int_equal (vlm_llama_decode (md.m, kv, NULL, t + 10, NULL, 6, b,
           NULL), VLM_OK);
   assert_int_equal (vlm_kv_cache_n_past (kv), 16);
-  assert_true (rel_err (b, a, nv) < 1e-5);
+  assert_true (tu_rel_error (b, a, nv) < 1e-5);
   assert_int_equal (vlm_llama_decode (md.m, kv, NULL, t, NULL, 1, b, NULL),
       VLM_ERR_CONTEXT_FULL);
 
@@ -458,7 +409,7 @@ test_abort_between_layers (void **state)
           &ab2), VLM_OK);
   assert_int_equal (never.calls, 2 * vlm_llama_n_layer (md.m));
   assert_int_equal (vlm_kv_cache_n_past (kv), 10);
-  assert_true (rel_err (b, a, nv) < 1e-5);
+  assert_true (tu_rel_error (b, a, nv) < 1e-5);
 
   vlm_kv_cache_free (kv);
   free (a);

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "gguf-writer.h"
 #include "gguf.h"
 #include "model-gen.h"
@@ -24,43 +26,16 @@
 
 static char tmp_dir[256];
 
-/* Removes every file in `dir`, then `dir`. */
-static void
-remove_tree (const char *dir)
-{
-  DIR *d = opendir (dir);
-  struct dirent *ent;
-  char path[1024];
-
-  if (d == NULL)
-    return;
-  while ((ent = readdir (d)) != NULL) {
-    if (strcmp (ent->d_name, ".") == 0 || strcmp (ent->d_name, "..") == 0)
-      continue;
-    snprintf (path, sizeof path, "%s/%s", dir, ent->d_name);
-    struct stat st;
-    if (stat (path, &st) == 0 && S_ISDIR (st.st_mode))
-      remove_tree (path);
-    else
-      remove (path);
-  }
-  closedir (d);
-  rmdir (dir);
-}
-
 static int
 group_setup (void **state)
 {
-  const char *base = getenv ("TMPDIR");
-  snprintf (tmp_dir, sizeof tmp_dir, "%s/test-make-model-XXXXXX",
-      base && *base ? base : "/tmp");
-  return mkdtemp (tmp_dir) ? 0 : -1;
+  return tu_tmpdir_new (tmp_dir, sizeof tmp_dir, "test-make-model") ? 0 : -1;
 }
 
 static int
 group_teardown (void **state)
 {
-  remove_tree (tmp_dir);
+  tu_tmpdir_remove (tmp_dir);
   return 0;
 }
 
@@ -69,16 +44,6 @@ static const char *
 tmp_path (char *buf, size_t size, const char *name)
 {
   snprintf (buf, size, "%s/%s", tmp_dir, name);
-  return buf;
-}
-
-/* A path under $VLM_SHARED_DIR. */
-static const char *
-shared_path (char *buf, size_t size, const char *rel)
-{
-  const char *dir = getenv ("VLM_SHARED_DIR");
-  assert_non_null (dir);
-  snprintf (buf, size, "%s/%s", dir, rel);
   return buf;
 }
 
@@ -112,28 +77,11 @@ generate (const char *preset, uint64_t seed, const char *sub,
     fail_msg ("generating %s: %s", preset, err);
 }
 
-/* Reads a whole file; the caller frees. */
-static uint8_t *
-slurp (const char *path, size_t *len)
-{
-  FILE *f = fopen (path, "rb");
-  assert_non_null (f);
-  fseek (f, 0, SEEK_END);
-  long n = ftell (f);
-  fseek (f, 0, SEEK_SET);
-  uint8_t *p = malloc ((size_t) n + 1);
-  assert_non_null (p);
-  assert_int_equal (fread (p, 1, (size_t) n, f), (size_t) n);
-  fclose (f);
-  *len = (size_t) n;
-  return p;
-}
-
 static bool
 files_equal (const char *a, const char *b)
 {
   size_t na, nb;
-  uint8_t *pa = slurp (a, &na), *pb = slurp (b, &nb);
+  uint8_t *pa = tu_read_file (a, &na), *pb = tu_read_file (b, &nb);
   bool eq = na == nb && memcmp (pa, pb, na) == 0;
   free (pa);
   free (pb);
@@ -646,15 +594,17 @@ static void
 check_against_golden (const char *preset, const char *vocab_rel,
     const char *golden_text_rel, const char *golden_mmproj_rel)
 {
-  char vocab[512], gt[512], gm[512];
+  char *vocab = tu_shared_path (vocab_rel);
+  char *gt = tu_shared_path (golden_text_rel);
+  char *gm = tu_shared_path (golden_mmproj_rel);
   vlm_gen_result r;
 
-  generate (preset, 7, "golden-cmp", shared_path (vocab, sizeof vocab,
-          vocab_rel), VLM_GEN_TYPE_Q8_0, 0, &r);
-  assert_same_structure (shared_path (gt, sizeof gt, golden_text_rel),
-      r.text_path);
-  assert_same_structure (shared_path (gm, sizeof gm, golden_mmproj_rel),
-      r.mmproj_path);
+  generate (preset, 7, "golden-cmp", vocab, VLM_GEN_TYPE_Q8_0, 0, &r);
+  assert_same_structure (gt, r.text_path);
+  assert_same_structure (gm, r.mmproj_path);
+  free (vocab);
+  free (gt);
+  free (gm);
 }
 
 static void
@@ -678,12 +628,12 @@ test_tiny_mlp_matches_golden (void **state)
 static void
 test_builtin_vocab_matches_golden_bpe (void **state)
 {
-  char gt[512], gm[512];
+  char *gt = tu_shared_path ("golden/mlp-bpe/tinymlp-text-q8_0.gguf");
+  char *gm = tu_shared_path ("golden/mlp-bpe/tinymlp-mmproj-f16.gguf");
   vlm_gen_result r;
 
   generate ("tiny-mlp", 7, "builtin", NULL, VLM_GEN_TYPE_Q8_0, 0, &r);
-  vlm_gguf *a = open_or_fail (shared_path (gt, sizeof gt,
-          "golden/mlp-bpe/tinymlp-text-q8_0.gguf"));
+  vlm_gguf *a = open_or_fail (gt);
   vlm_gguf *b = open_or_fail (r.text_path);
   char sa[256], sb[256];
   assert_int_equal (vlm_gguf_n_kv (a), vlm_gguf_n_kv (b));
@@ -696,8 +646,9 @@ test_builtin_vocab_matches_golden_bpe (void **state)
   }
   vlm_gguf_close (a);
   vlm_gguf_close (b);
-  assert_same_structure (shared_path (gm, sizeof gm,
-          "golden/mlp-bpe/tinymlp-mmproj-f16.gguf"), r.mmproj_path);
+  assert_same_structure (gm, r.mmproj_path);
+  free (gt);
+  free (gm);
 }
 
 /* ------------------------------------------------------------------ */
@@ -869,11 +820,10 @@ test_different_seed_different_bytes (void **state)
 static void
 test_vocab_is_copied (void **state)
 {
-  char vpath[512];
+  char *vpath = tu_shared_path ("tokenizer/ggml-vocab-llama-spm.gguf");
   vlm_gen_result r;
   vlm_gguf_array va, ga;
 
-  shared_path (vpath, sizeof vpath, "tokenizer/ggml-vocab-llama-spm.gguf");
   generate ("tiny-idefics3", 1, "vocab", vpath, VLM_GEN_TYPE_Q8_0, 0, &r);
   vlm_gguf *v = open_or_fail (vpath), *g = open_or_fail (r.text_path);
   assert_int_equal (vlm_gguf_get_array (v, "tokenizer.ggml.tokens", &va), 0);
@@ -896,6 +846,7 @@ test_vocab_is_copied (void **state)
   assert_true (vlm_gguf_find_key (g, "llama.vocab_size") < 0);
   vlm_gguf_close (v);
   vlm_gguf_close (g);
+  free (vpath);
 }
 
 /* The built-in vocabulary: GPT-2 byte tokens, the chat specials with
@@ -1055,7 +1006,7 @@ test_unwritable_dir (void **state)
 static void
 test_bad_vocab_file (void **state)
 {
-  char err[512], path[512], golden[512];
+  char err[512], path[512];
 
   assert_int_equal (try_generate ("tiny-mlp", tmp_dir, "/nonexistent.gguf",
           err, sizeof err), VLM_GEN_ERR_VOCAB);
@@ -1069,11 +1020,11 @@ test_bad_vocab_file (void **state)
   assert_int_equal (try_generate ("tiny-mlp", tmp_dir, path, err,
           sizeof err), VLM_GEN_ERR_VOCAB);
   /* a GGUF without tokens: an mmproj */
-  shared_path (golden, sizeof golden,
-      "golden/mlp-bpe/tinymlp-mmproj-f16.gguf");
+  char *golden = tu_shared_path ("golden/mlp-bpe/tinymlp-mmproj-f16.gguf");
   assert_int_equal (try_generate ("tiny-mlp", tmp_dir, golden, err,
           sizeof err), VLM_GEN_ERR_VOCAB);
   assert_non_null (strstr (err, "tokenizer.ggml.tokens"));
+  free (golden);
 }
 
 static void

@@ -9,6 +9,8 @@
 #include <math.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "sampling.h"
 
 /* ------------------------------------------------------------------ */
@@ -34,16 +36,6 @@ random_logits (float *l, int n, uint32_t seed)
     seed = seed * 1664525u + 1013904223u;
     l[i] = (float) (seed >> 8) / (float) (1 << 24) * 8.0f - 4.0f;
   }
-}
-
-static int
-argmax (const float *x, int n)
-{
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (x[i] > x[best])
-      best = i;
-  return best;
 }
 
 /* Four tokens with probabilities 0.5, 0.3, 0.15, 0.05 at temperature 1. */
@@ -84,7 +76,7 @@ test_greedy_is_argmax (void **state)
   float l[NV];
   for (uint32_t seed = 1; seed <= 20; seed++) {
     random_logits (l, NV, seed);
-    int want = argmax (l, NV);
+    int want = tu_argmax (l, NV);
     assert_int_equal (vlm_sampler_sample (s, l), want);
   }
   /* ties: the lowest id; NaN never wins */
@@ -141,7 +133,7 @@ test_top_k_1_is_greedy (void **state)
   float l[NV];
   for (uint32_t seed = 1; seed <= 30; seed++) {
     random_logits (l, NV, seed);
-    int want = argmax (l, NV);
+    int want = tu_argmax (l, NV);
     assert_int_equal (vlm_sampler_sample (s, l), want);
   }
   vlm_sampler_free (s);

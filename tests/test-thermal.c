@@ -11,9 +11,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "vlmthermal.h"
 
-static char root[64];
+static char root[256];
 
 /* ------------------------------------------------------------------ */
 /* Fake sysfs                                                          */
@@ -22,7 +24,7 @@ static char root[64];
 static void
 write_file (const char *zone, const char *file, const char *text)
 {
-  char path[256];
+  char path[512];
   snprintf (path, sizeof (path), "%s/%s", root, zone);
   mkdir (path, 0755);
   snprintf (path, sizeof (path), "%s/%s/%s", root, zone, file);
@@ -44,8 +46,7 @@ set_zone (const char *zone, const char *type, double celsius)
 static int
 setup (void **state)
 {
-  snprintf (root, sizeof (root), "/tmp/vlm-thermal-XXXXXX");
-  if (mkdtemp (root) == NULL)
+  if (tu_tmpdir_new (root, sizeof (root), "vlm-thermal") == NULL)
     return -1;
   set_zone ("thermal_zone0", "acpitz\n", 45);
   set_zone ("thermal_zone1", "x86_pkg_temp\n", 60);
@@ -56,9 +57,7 @@ setup (void **state)
 static int
 teardown (void **state)
 {
-  char cmd[128];
-  snprintf (cmd, sizeof (cmd), "rm -rf '%s'", root);
-  return system (cmd) == 0 ? 0 : -1;
+  return tu_tmpdir_remove (root);
 }
 
 static VlmThermal *
@@ -97,7 +96,7 @@ test_zone_by_type_dir_and_path (void **state)
   t = open_zone ("thermal_zone0");
   assert_non_null (strstr (vlm_thermal_zone (t), "thermal_zone0"));
   vlm_thermal_free (t);
-  char path[128];
+  char path[512];
   snprintf (path, sizeof (path), "%s/thermal_zone2", root);
   t = open_zone (path);
   double c;
@@ -188,7 +187,7 @@ test_sensor_vanishes_and_garbage (void **state)
   double f;
   assert_int_equal (vlm_thermal_update (t, NULL, &f), VLM_THERMAL_NO_SENSOR);
   assert_float_equal (f, 1.0, 0);
-  char path[128];
+  char path[512];
   snprintf (path, sizeof (path), "%s/thermal_zone1/temp", root);
   unlink (path);
   assert_int_equal (vlm_thermal_update (t, NULL, NULL),

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "tokenizer.h"
 #include "gguf-bytes.h"
 #include "unicode.h"
@@ -26,26 +28,6 @@ shared_dir (void)
 {
   const char *d = getenv ("VLM_SHARED_DIR");
   return d ? d : "../shared";
-}
-
-/* Reads $VLM_SHARED_DIR/rel into a NUL-terminated buffer. */
-static char *
-read_shared (const char *rel, size_t *len)
-{
-  char path[4096];
-  snprintf (path, sizeof (path), "%s/%s", shared_dir (), rel);
-  FILE *f = fopen (path, "rb");
-  assert_non_null (f);
-  assert_int_equal (fseek (f, 0, SEEK_END), 0);
-  long size = ftell (f);
-  assert_true (size >= 0);
-  rewind (f);
-  char *data = malloc ((size_t) size + 1);
-  assert_non_null (data);
-  *len = fread (data, 1, (size_t) size, f);
-  data[*len] = '\0';
-  fclose (f);
-  return data;
 }
 
 static vlm_vocab *
@@ -132,9 +114,9 @@ for_each_case (const char *name, case_fn fn)
 
   vlm_vocab *v = load_ref (name);
   snprintf (rel, sizeof (rel), "tokenizer/ggml-vocab-%s.gguf.inp", name);
-  char *inp = read_shared (rel, &inp_len);
+  char *inp = tu_read_shared (rel, &inp_len);
   snprintf (rel, sizeof (rel), "tokenizer/ggml-vocab-%s.gguf.out", name);
-  char *out = read_shared (rel, &out_len);
+  char *out = tu_read_shared (rel, &out_len);
 
   char *p = inp, *line = out;
   char *s;
@@ -531,9 +513,9 @@ check_golden (const char *dir, const char *model)
   snprintf (rel, sizeof (rel), "golden/%s/%s", dir, model);
   vlm_vocab *v = load_vocab (rel);
   snprintf (rel, sizeof (rel), "golden/%s/prompt.txt", dir);
-  char *prompt = read_shared (rel, &plen);
+  char *prompt = tu_read_shared (rel, &plen);
   snprintf (rel, sizeof (rel), "golden/%s/ref.chunks.txt", dir);
-  char *chunks = read_shared (rel, &clen);
+  char *chunks = tu_read_shared (rel, &clen);
 
   const char *p = prompt, *line = chunks;
   int n_chunks = 0;

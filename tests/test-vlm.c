@@ -12,6 +12,8 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "vlm.h"
 
 /* ------------------------------------------------------------------ */
@@ -32,33 +34,22 @@ static const golden_case cases[] = {
     "image-224x224.rgb" },
 };
 
+/* Path of golden/<dir>/<file> under $VLM_SHARED_DIR; the caller frees. */
 static char *
 path_of (const char *dir, const char *file)
 {
-  const char *root = getenv ("VLM_SHARED_DIR");
-  char *p = malloc (1024);
-  snprintf (p, 1024, "%s/golden/%s/%s", root ? root : "../shared", dir,
-      file);
-  return p;
+  char rel[512];
+  snprintf (rel, sizeof rel, "golden/%s/%s", dir, file);
+  return tu_shared_path (rel);
 }
 
-/* Whole file into memory; *size gets its length. */
+/* Whole golden/<dir>/<file> into memory; *size gets its length. */
 static void *
 read_all (const char *dir, const char *file, size_t *size)
 {
   char *path = path_of (dir, file);
-  FILE *f = fopen (path, "rb");
-  if (f == NULL)
-    fail_msg ("cannot open %s", path);
-  fseek (f, 0, SEEK_END);
-  long n = ftell (f);
-  fseek (f, 0, SEEK_SET);
-  char *data = malloc (n + 1);
-  assert_int_equal (fread (data, 1, n, f), (size_t) n);
-  data[n] = '\0';
-  fclose (f);
+  void *data = tu_read_file (path, size);
   free (path);
-  *size = (size_t) n;
   return data;
 }
 
@@ -153,29 +144,6 @@ free_capture (capture * c)
   free (c->logits);
 }
 
-/* max |a - b| / max |b| over one row. */
-static double
-row_rel_error (const float *a, const float *b, size_t n)
-{
-  double max_diff = 0, max_ref = 0;
-  for (size_t i = 0; i < n; i++) {
-    double d = fabs ((double) a[i] - b[i]);
-    max_diff = d > max_diff ? d : max_diff;
-    max_ref = fabs (b[i]) > max_ref ? fabs (b[i]) : max_ref;
-  }
-  return max_ref > 0 ? max_diff / max_ref : max_diff;
-}
-
-static int
-argmax (const float *x, int n)
-{
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (x[i] > x[best])
-      best = i;
-  return best;
-}
-
 /* Runs a golden case through vlm_describe exactly like
  * `vlm-describe --no-template --temp 0 --n-predict 8`. */
 static void
@@ -225,7 +193,7 @@ check_golden (const golden_case * gc)
   assert_int_equal (n, sizeof (float) * cap.n_embd_rows * cap.n_embd);
   double worst = 0;
   for (int r = 0; r < cap.n_embd_rows; r++) {
-    double e = row_rel_error (cap.embd + (size_t) r * cap.n_embd,
+    double e = tu_rel_error (cap.embd + (size_t) r * cap.n_embd,
         embd + (size_t) r * cap.n_embd, cap.n_embd);
     worst = e > worst ? e : worst;
   }
@@ -241,16 +209,16 @@ check_golden (const golden_case * gc)
   worst = 0;
   for (int r = 0; r < 8; r++) {
     const float *ours = cap.logits + (size_t) r * cap.n_vocab;
-    double e = row_rel_error (ours, logits + (size_t) r * cap.n_vocab,
+    double e = tu_rel_error (ours, logits + (size_t) r * cap.n_vocab,
         cap.n_vocab);
     worst = e > worst ? e : worst;
     int ref_id;
     float ref_logit, margin;
     assert_int_equal (sscanf (line, "%d %f margin %f", &ref_id, &ref_logit,
             &margin), 3);
-    if (margin > 0.05f && argmax (ours, cap.n_vocab) != ref_id)
+    if (margin > 0.05f && tu_argmax (ours, cap.n_vocab) != ref_id)
       fail_msg ("%s step %d: greedy token %d, reference %d (margin %.3f)",
-          gc->dir, r, argmax (ours, cap.n_vocab), ref_id, margin);
+          gc->dir, r, tu_argmax (ours, cap.n_vocab), ref_id, margin);
     line = strchr (line, '\n') + 1;
   }
   /* Issue 3 asks for every logits row within 1e-2. With our own image
