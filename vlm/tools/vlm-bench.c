@@ -120,7 +120,7 @@ synthetic_image (int side)
 }
 
 static int
-run (const options * o, double bw)
+run (const options * o)
 {
   char err[1024];
   vlm_status st;
@@ -176,8 +176,10 @@ run (const options * o, double bw)
   if (st != VLM_OK)
     fprintf (stderr, "vlm-bench: %s\n", vlm_last_error (ctx));
 
+  /* peak RSS of the model run, before the probe's buffer counts */
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
+  double bw = bandwidth_gbs (o->threads);
   double weights = file_mb (o->model) + file_mb (o->mmproj);
   double text_mb = file_mb (o->model);
   printf ("model: %s + %s (%.0f MB of weights), %s projector, %dx%d "
@@ -236,6 +238,5 @@ main (int argc, char **argv)
         "[--q TEXT]\n");
     return 2;
   }
-  double bw = bandwidth_gbs (o.threads);
-  return run (&o, bw);
+  return run (&o);
 }
