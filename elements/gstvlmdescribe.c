@@ -19,6 +19,10 @@
  * nothing queues up. How often a frame is offered is limited by
  * #GstVlmDescribe:max-rate (measured on buffer timestamps), by the device
  * temperature (thermal-* properties) and by #GstVlmDescribe:scene-change-threshold.
+ * With #GstVlmDescribe:continuous set to %FALSE no frame is described
+ * until the `describe-now` action signal asks for one; that signal also
+ * forces the next frame in continuous mode, past the rate limit and the
+ * scene-change test (the "describe now" button of an app).
  *
  * Each caption comes out, partial (as tokens stream) and final, through:
  * the meta on every following video buffer; element messages `vlm-caption`
@@ -101,11 +105,13 @@ enum {
   PROP_COOLDOWN_TEMP,
   PROP_RESUME_TEMP,
   PROP_WORKER_NICE,
+  PROP_CONTINUOUS,
   PROP_STATS,
 };
 
 enum {
   SIGNAL_CAPTION,
+  SIGNAL_DESCRIBE_NOW,
   LAST_SIGNAL,
 };
 
@@ -131,6 +137,7 @@ enum {
 #define DEFAULT_PROP_COOLDOWN_TEMP 85.0
 #define DEFAULT_PROP_RESUME_TEMP 75.0
 #define DEFAULT_PROP_WORKER_NICE 10
+#define DEFAULT_PROP_CONTINUOUS TRUE
 
 /* The worker reads the thermal sensor at most once per second of stream
  * time (on the frame it is offered then). */
@@ -189,6 +196,7 @@ struct _GstVlmDescribe {
   gchar *thermal_root;
   gdouble throttle_temp, cooldown_temp, resume_temp;
   gint worker_nice;
+  gboolean continuous;
   guint ctx_cookie;             /* bumped when a context parameter changes */
 
   /* Worker and frame slot. Protected by self->lock, a leaf lock: nothing
@@ -208,6 +216,9 @@ struct _GstVlmDescribe {
   vlm_context *ctx;             /* for vlm_abort; owned by the worker, which
                                    clears this before freeing it */
   GstBuffer *slot;              /* the latest frame offered, or NULL */
+  gboolean slot_forced;         /* describe the slot's frame whatever the
+                                   rate and scene (describe-now) */
+  gboolean describe_requested;  /* describe-now: force the next frame */
   GstVideoInfo slot_info;
   gint64 slot_arrival_us;       /* monotonic time the frame arrived */
   GstVideoInfo in_info;         /* negotiated input */
@@ -274,6 +285,7 @@ static GstFlowReturn gst_vlm_describe_prepare_output_buffer (GstBaseTransform
 static GstFlowReturn gst_vlm_describe_transform_ip (GstBaseTransform * trans,
     GstBuffer * buf);
 static gpointer gst_vlm_describe_worker (gpointer data);
+static void gst_vlm_describe_describe_now (GstVlmDescribe * self);
 
 #define GST_TYPE_VLM_DEVICE (gst_vlm_device_get_type ())
 static GType
@@ -425,6 +437,11 @@ gst_vlm_describe_class_init (GstVlmDescribeClass * klass)
           "CPU niceness of the inference threads (0 = like the pipeline, "
           "19 = lowest), so that the video keeps its frame rate", 0, 19,
           DEFAULT_PROP_WORKER_NICE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_CONTINUOUS,
+      g_param_spec_boolean ("continuous", "Continuous narration",
+          "Caption frames at max-rate (TRUE) or only when asked with the "
+          "describe-now action signal (FALSE)", DEFAULT_PROP_CONTINUOUS,
+          rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters (frames, offered, throttled, described, captions, "
@@ -449,6 +466,22 @@ gst_vlm_describe_class_init (GstVlmDescribeClass * klass)
       g_signal_new ("caption", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
       0, NULL, NULL, NULL, G_TYPE_NONE, 5, G_TYPE_STRING, G_TYPE_BOOLEAN,
       G_TYPE_UINT64, G_TYPE_UINT64, G_TYPE_UINT64);
+
+  /**
+   * GstVlmDescribe::describe-now:
+   * @describe: the element
+   *
+   * Action signal: describes the next frame whatever #GstVlmDescribe:max-rate,
+   * #GstVlmDescribe:continuous and the scene-change threshold say (not
+   * during a thermal cool-down pause). A caption in progress is finished
+   * first. Asked before the model is ready, it applies to the first frame
+   * after. Callable from any thread.
+   */
+  gst_vlm_describe_signals[SIGNAL_DESCRIBE_NOW] =
+      g_signal_new_class_handler ("describe-now", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_vlm_describe_describe_now), NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -514,6 +547,7 @@ gst_vlm_describe_init (GstVlmDescribe * self)
   self->cooldown_temp = DEFAULT_PROP_COOLDOWN_TEMP;
   self->resume_temp = DEFAULT_PROP_RESUME_TEMP;
   self->worker_nice = DEFAULT_PROP_WORKER_NICE;
+  self->continuous = DEFAULT_PROP_CONTINUOUS;
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
@@ -594,14 +628,21 @@ frame_due_locked (GstVlmDescribe * self, GstClockTime pts, gint n, gint d)
   return pts >= self->last_considered + interval;
 }
 
-/* Drops the frame slot. self->lock held; returns the buffer to unref
- * outside the lock. */
+/* Empties the frame slot. self->lock held; returns the buffer (to
+ * unref outside the lock). With forced NULL the frame is dropped, and a
+ * describe-now request it carried waits for the next frame; else
+ * *forced tells whether it was forced. */
 static GstBuffer *
-take_slot_locked (GstVlmDescribe * self)
+take_slot_locked (GstVlmDescribe * self, gboolean * forced)
 {
   GstBuffer *b = self->slot;
 
+  if (forced != NULL)
+    *forced = self->slot_forced;
+  else if (self->slot_forced)
+    self->describe_requested = TRUE;
   self->slot = NULL;
+  self->slot_forced = FALSE;
   return b;
 }
 
@@ -759,6 +800,9 @@ gst_vlm_describe_set_property (GObject * object, guint prop_id,
     case PROP_WORKER_NICE:
       self->worker_nice = g_value_get_int (value);
       break;
+    case PROP_CONTINUOUS:
+      self->continuous = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -839,6 +883,9 @@ gst_vlm_describe_get_property (GObject * object, guint prop_id,
       break;
     case PROP_WORKER_NICE:
       g_value_set_int (value, self->worker_nice);
+      break;
+    case PROP_CONTINUOUS:
+      g_value_set_boolean (value, self->continuous);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -994,7 +1041,7 @@ gst_vlm_describe_stop (GstBaseTransform * trans)
   self->stopping = TRUE;
   if (self->ctx)
     vlm_abort (self->ctx);
-  old = take_slot_locked (self);
+  old = take_slot_locked (self, NULL);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
   gst_clear_buffer (&old);
@@ -1083,7 +1130,7 @@ gst_vlm_describe_sink_event (GstBaseTransform * trans, GstEvent * event)
       g_mutex_lock (&self->lock);
       self->flushing = TRUE;
       self->flush_seq++;
-      old = take_slot_locked (self);
+      old = take_slot_locked (self, NULL);
       if (self->busy && self->ctx)
         vlm_abort (self->ctx);
       g_cond_broadcast (&self->cond);
@@ -1122,7 +1169,7 @@ gst_vlm_describe_sink_event (GstBaseTransform * trans, GstEvent * event)
       g_mutex_lock (&self->lock);
       self->eos = TRUE;
       if (!drain) {
-        old = take_slot_locked (self);
+        old = take_slot_locked (self, NULL);
         if (self->busy && self->ctx)
           vlm_abort (self->ctx);
       }
@@ -1183,10 +1230,12 @@ gst_vlm_describe_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   guint64 t0 = now_ns (), dt;
   GstBuffer *old = NULL;
   gint n, d;
+  gboolean continuous;
 
   GST_OBJECT_LOCK (self);
   n = self->rate_n;
   d = self->rate_d;
+  continuous = self->continuous;
   GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->lock);
@@ -1194,7 +1243,8 @@ gst_vlm_describe_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   self->last_seen_pts = pts;
   if (self->ready && self->have_info && !self->flushing && !self->stopping
       && !self->eos) {
-    gboolean due = frame_due_locked (self, pts, n, d);
+    gboolean forced = self->describe_requested;
+    gboolean due = forced || (continuous && frame_due_locked (self, pts, n, d));
     gboolean poll = self->thermal_active && (!GST_CLOCK_TIME_IS_VALID (pts)
         || !GST_CLOCK_TIME_IS_VALID (self->next_poll)
         || pts >= self->next_poll);
@@ -1204,6 +1254,9 @@ gst_vlm_describe_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
       self->slot = gst_buffer_ref (buf);
       self->slot_info = self->in_info;
       self->slot_arrival_us = g_get_monotonic_time ();
+      /* a forced frame stays forced when a newer one replaces it */
+      self->slot_forced = self->slot_forced || forced;
+      self->describe_requested = FALSE;
       self->n_offered++;
       g_cond_broadcast (&self->cond);
     } else {
@@ -1219,6 +1272,17 @@ gst_vlm_describe_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   /* the older frame, never described: released outside the lock */
   gst_clear_buffer (&old);
   return GST_FLOW_OK;
+}
+
+/* describe-now: the next frame offered is described whatever the rate,
+ * the continuous setting and the scene say. */
+static void
+gst_vlm_describe_describe_now (GstVlmDescribe * self)
+{
+  g_mutex_lock (&self->lock);
+  self->describe_requested = TRUE;
+  g_mutex_unlock (&self->lock);
+  GST_DEBUG_OBJECT (self, "describe-now requested");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1525,13 +1589,13 @@ post_skip (GstVlmDescribe * self, GstClockTime pts, const gchar * reason,
 /* Works on one frame taken from the slot. */
 static void
 process_frame (GstVlmDescribe * self, Worker * w, GstBuffer * buf,
-    const GstVideoInfo * info, gint64 arrival_us, guint seq)
+    const GstVideoInfo * info, gint64 arrival_us, guint seq, gboolean forced)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf);
   gint n, d;
   gdouble threshold;
   VlmResizeMode mode;
-  gboolean post, partial, due, paused, reset;
+  gboolean post, partial, due, paused, reset, continuous;
   gchar *prompt;
   guint cookie;
   GstVideoFrame frame;
@@ -1551,11 +1615,16 @@ process_frame (GstVlmDescribe * self, Worker * w, GstBuffer * buf,
   partial = self->partial_text;
   prompt = g_strdup (self->prompt);
   cookie = self->ctx_cookie;
+  continuous = self->continuous;
   GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->lock);
   paused = self->thermal_paused;
-  due = frame_due_locked (self, pts, n, d);
+  /* a forced frame is due unless a cool-down pause holds inference */
+  if (forced)
+    due = !paused;
+  else
+    due = continuous && frame_due_locked (self, pts, n, d);
   if (due)
     self->last_considered = pts;
   else if (paused)
@@ -1606,7 +1675,7 @@ process_frame (GstVlmDescribe * self, Worker * w, GstBuffer * buf,
   self->convert_ms_max = MAX (self->convert_ms_max, conv_ms);
   g_mutex_unlock (&self->lock);
 
-  if (threshold > 0.0 && w->have_prev) {
+  if (threshold > 0.0 && w->have_prev && !forced) {
     gdouble diff = vlm_frame_difference (w->rgb, w->prev_rgb, w->size);
 
     GST_LOG_OBJECT (self, "scene difference %.4f (threshold %.4f)", diff,
@@ -1761,6 +1830,7 @@ loaded:
     GstVideoInfo info;
     gint64 arrival;
     guint seq;
+    gboolean forced;
 
     if (!g_queue_is_empty (&self->text_events)) {
       g_mutex_unlock (&self->lock);
@@ -1772,7 +1842,7 @@ loaded:
       g_cond_wait (&self->cond, &self->lock);
       continue;
     }
-    buf = take_slot_locked (self);
+    buf = take_slot_locked (self, &forced);
     info = self->slot_info;
     arrival = self->slot_arrival_us;
     seq = self->flush_seq;
@@ -1782,7 +1852,7 @@ loaded:
       vlm_abort_clear (self->ctx);
     g_mutex_unlock (&self->lock);
 
-    process_frame (self, &w, buf, &info, arrival, seq);
+    process_frame (self, &w, buf, &info, arrival, seq, forced);
     gst_buffer_unref (buf);
 
     g_mutex_lock (&self->lock);

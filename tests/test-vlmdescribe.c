@@ -781,6 +781,45 @@ test_static_scene_skipped (void **state)
 }
 
 static void
+test_not_continuous_describes_on_request_only (void **state)
+{
+  Fixture f = fixture_new (TRUE, "max-rate", 0, 1, "continuous", FALSE,
+      NULL);
+
+  for (int i = 0; i < 5; i++)
+    push_frame (&f, i, i * GST_SECOND / 10);
+  assert_int_equal (stat_u64 (f.e, "offered"), 0);
+  g_signal_emit_by_name (f.e, "describe-now");
+  push_frame (&f, 7, GST_SECOND);
+  assert_true (wait_finals (f.c, 1));
+  assert_int_equal (final_cap (f.c, 0).pts, GST_SECOND);
+  for (int i = 0; i < 5; i++)
+    push_frame (&f, 10 + i, 2 * GST_SECOND + i * GST_SECOND / 10);
+  /* one request, one frame */
+  assert_int_equal (stat_u64 (f.e, "offered"), 1);
+  assert_int_equal (stat_u64 (f.e, "described"), 1);
+  fixture_free (&f);
+}
+
+static void
+test_describe_now_overrides_rate_and_scene (void **state)
+{
+  Fixture f = fixture_new (TRUE, "max-rate", 1, 100,
+      "scene-change-threshold", 0.05, NULL);
+
+  push_frame (&f, 1, 0);
+  assert_true (wait_finals (f.c, 1));
+  push_frame (&f, 1, GST_SECOND);       /* throttled by the rate */
+  assert_int_equal (stat_u64 (f.e, "offered"), 1);
+  g_signal_emit_by_name (f.e, "describe-now");
+  push_frame (&f, 1, 2 * GST_SECOND);   /* same picture, forced */
+  assert_true (wait_finals (f.c, 2));
+  assert_int_equal (final_cap (f.c, 1).pts, 2 * GST_SECOND);
+  assert_int_equal (stat_u64 (f.e, "skipped-static"), 0);
+  fixture_free (&f);
+}
+
+static void
 test_eos_drains_caption_in_flight (void **state)
 {
   Fixture f = fixture_new (TRUE, "max-rate", 0, 1, "drain-on-eos", TRUE,
@@ -998,6 +1037,8 @@ main (void)
     cmocka_unit_test (test_thermal_throttled_factor),
     cmocka_unit_test (test_no_sensor_one_warning),
     cmocka_unit_test (test_static_scene_skipped),
+    cmocka_unit_test (test_not_continuous_describes_on_request_only),
+    cmocka_unit_test (test_describe_now_overrides_rate_and_scene),
     cmocka_unit_test (test_eos_drains_caption_in_flight),
     cmocka_unit_test (test_flush_aborts_fast),
     cmocka_unit_test (test_error_missing_file),
