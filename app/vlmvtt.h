@@ -7,7 +7,9 @@
  * Writes "WEBVTT", a blank line, then one numbered cue per caption:
  * "HH:MM:SS.mmm --> HH:MM:SS.mmm" and the text with &, < and > escaped,
  * blank lines removed (a blank line would end the cue) and "-->" broken.
- * Invalid UTF-8 is replaced by U+FFFD.
+ * Invalid UTF-8 is replaced by U+FFFD, other control characters than tab
+ * by spaces. A text of nothing but blank lines gives a cue without text
+ * lines (valid WebVTT). Each cue is written and flushed when added.
  *
  * Thread safety: one thread at a time per VlmVtt.
  */

@@ -41,6 +41,26 @@
  * ggml_v_expf / glibc expf): still 1.1e-3..1.9e-3 in all 96 combinations,
  * so the remaining difference is not an operation-order effect (off by
  * default).
+ * Second round (max / rms relative error per row, ldpv2 then mlp; the
+ * default: 1.42e-3 / 7.4e-4, 1.63e-3 / 7.9e-4), none kept:
+ *   - aarch64 FP16 arithmetic (tinyBLAS float16x8_t and
+ *     ggml_vec_dot_f16 as binary16 FMA chains, fp16 pairwise reduce):
+ *     worse, 2.0e-3..2.8e-3 and 2.7e-3..3.0e-3;
+ *   - ggml-cpu's non-flash attention graph operation for operation
+ *     (vec_dot_f32 with FMA-contracted leftovers, soft_max_ext, V product
+ *     over 577 keys): 1.17e-3..1.32e-3 and 1.41e-3..1.75e-3, rms
+ *     6.7e-4..8.0e-4, i.e. unchanged;
+ *   - GELU table built with 1 + a x x contracted to an FMA: unchanged;
+ *   - the reference's same-size bilinear resample (ratio (n-1)/n): 0.75
+ *     and 1.1; patches at position rows 1..n, class token at row 0: 0.24
+ *     and 0.56 (neither is what the reference does).
+ * Findings: the reference's mm.2 outputs minus bias (mlp) are spread
+ * uniformly over the binary16 grid, so its matrix products do not
+ * output binary16 (no GPU fp16 GEMM); the decoder being bit-exact with
+ * the x86 Q8_0 lane order points to an x86 CPU. The difference is
+ * uncorrelated between neighbouring rows (mean cosine 0.02..0.04) and its
+ * mean over rows is about 1/8 of its rms: a per-row effect, not one
+ * token (e.g. the class token) leaking into all rows through attention.
  */
 #include "clip.h"
 
