@@ -34,6 +34,18 @@
  * `text_src`: put a `queue leaky=downstream` behind it when what follows
  * may block (textoverlay waits for video time to pass a text's end).
  *
+ * On OpenGL video (`video/x-raw(memory:GLMemory)`, RGBA 2D textures, e.g.
+ * after `glupload`) the model image is made on the GPU: the worker thread
+ * renders the due frame's texture into a model-size square in one shader
+ * pass (the same code and filter as the `vlmresize` element, matching the
+ * CPU path within rounding) in the GL context that owns the texture, and
+ * reads back only that small image (size x size x 4 bytes, 451584 for
+ * 336 px). The GL frames pass through untouched; nothing runs on the GL
+ * thread for frames that are not described. The `stats` fields gl-frames,
+ * cpu-frames and download-bytes-last/-total show which path ran and what
+ * was copied to the CPU; #GstVlmDescribe:last-image is the image the model
+ * got.
+ *
  * Other element messages: `vlm-model` (state loading/ready, progress,
  * model facts), `vlm-thermal` (state, temperature, factor, zone) on every
  * thermal state change, `vlm-skip` (pts, reason static-scene/thermal).
@@ -54,6 +66,10 @@
  * gst-launch-1.0 -m v4l2src ! videoconvert ! vlmdescribe model=text.gguf \
  *     mmproj=mmproj.gguf max-rate=1/5 ! autovideosink
  * ]| Shows the camera and posts a vlm-caption message every 5 s at most.
+ * |[
+ * gst-launch-1.0 -m v4l2src ! glupload ! glcolorconvert ! \
+ *     vlmdescribe model=text.gguf mmproj=mmproj.gguf ! glimagesink
+ * ]| The same on the GPU: no full frame is ever copied to the CPU.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -67,6 +83,10 @@
 #include "vlm.h"
 
 #include <gst/video/video.h>
+#ifdef HAVE_GL
+#include <gst/gl/gl.h>
+#include "vlmglresize.h"
+#endif
 #include <math.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -107,6 +127,7 @@ enum {
   PROP_WORKER_NICE,
   PROP_CONTINUOUS,
   PROP_STATS,
+  PROP_LAST_IMAGE,
 };
 
 enum {
@@ -149,13 +170,22 @@ enum {
 #define VIDEO_FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, " \
   "xRGB, xBGR, I420, YV12, NV12, NV21, YUY2, UYVY, GRAY8 }"
 
+/* GL video: RGBA 2D textures (glupload, glcolorconvert give them); system
+ * memory first, so that plain pipelines negotiate as without GL. */
+#ifdef HAVE_GL
+#define GL_VIDEO_CAPS "; " GST_VIDEO_CAPS_MAKE_WITH_FEATURES \
+  (GST_CAPS_FEATURE_MEMORY_GL_MEMORY, "RGBA") ", texture-target = (string) 2D"
+#else
+#define GL_VIDEO_CAPS ""
+#endif
+
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS) GL_VIDEO_CAPS));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS)));
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS) GL_VIDEO_CAPS));
 
 static GstStaticPadTemplate text_src_template =
 GST_STATIC_PAD_TEMPLATE ("text_src", GST_PAD_SRC, GST_PAD_ALWAYS,
@@ -220,9 +250,11 @@ struct _GstVlmDescribe {
                                    rate and scene (describe-now) */
   gboolean describe_requested;  /* describe-now: force the next frame */
   GstVideoInfo slot_info;
+  gboolean slot_gl;             /* the slot's frame is GL memory */
   gint64 slot_arrival_us;       /* monotonic time the frame arrived */
   GstVideoInfo in_info;         /* negotiated input */
   gboolean have_info;
+  gboolean in_gl;               /* negotiated caps are GLMemory */
   GstClockTime last_considered; /* PTS of the last frame described or
                                    skipped as static; NONE after a flush */
   GstClockTime next_poll;       /* PTS from which the sensor is due */
@@ -242,6 +274,18 @@ struct _GstVlmDescribe {
   gdouble convert_ms_last, convert_ms_max;
   gdouble first_token_ms_last, final_ms_last;
   vlm_stats engine_stats;
+  guint64 n_gl_frames, n_cpu_frames;    /* frames converted on GPU / CPU */
+  guint64 download_bytes_last, download_bytes_total;
+  GstSample *last_image;        /* the model's last input image */
+
+#ifdef HAVE_GL
+  /* GL display and contexts of the surroundings (GstGLBaseFilter's
+   * handling), GST_OBJECT_LOCK. Frames are rendered in the context that
+   * owns their texture. */
+  GstGLDisplay *gl_display;
+  GstGLContext *gl_other_context;       /* the application's */
+  GstGLContext *gl_context;             /* upstream's, once known */
+#endif
 };
 
 /* Per-caption state of the worker while vlm_describe runs. */
@@ -280,6 +324,10 @@ static gboolean gst_vlm_describe_set_caps (GstBaseTransform * trans,
     GstCaps * incaps, GstCaps * outcaps);
 static gboolean gst_vlm_describe_sink_event (GstBaseTransform * trans,
     GstEvent * event);
+static gboolean gst_vlm_describe_query (GstBaseTransform * trans,
+    GstPadDirection direction, GstQuery * query);
+static void gst_vlm_describe_set_context (GstElement * element,
+    GstContext * context);
 static GstFlowReturn gst_vlm_describe_prepare_output_buffer (GstBaseTransform
     * trans, GstBuffer * inbuf, GstBuffer ** outbuf);
 static GstFlowReturn gst_vlm_describe_transform_ip (GstBaseTransform * trans,
@@ -307,8 +355,7 @@ gst_vlm_device_get_type (void)
   return type;
 }
 
-#define GST_TYPE_VLM_RESIZE_MODE (gst_vlm_resize_mode_get_type ())
-static GType
+GType
 gst_vlm_resize_mode_get_type (void)
 {
   static GType type = 0;
@@ -447,9 +494,19 @@ gst_vlm_describe_class_init (GstVlmDescribeClass * klass)
           "Counters (frames, offered, throttled, described, captions, "
           "aborted, skipped-static, skipped-thermal), submit-ns-mean/max "
           "(streaming-thread cost of a frame, ns), convert-ms-last/max, "
-          "first-token-ms-last, final-ms-last (from frame arrival) and the "
+          "first-token-ms-last, final-ms-last (from frame arrival), the "
+          "frames converted on the GPU and the CPU (gl-frames, cpu-frames), "
+          "the bytes copied from GPU to CPU memory (download-bytes-last: of "
+          "the last converted frame, download-bytes-total) and the "
           "engine's figures of the last caption", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_LAST_IMAGE,
+      g_param_spec_boxed ("last-image", "Last model image",
+          "The image the model got for the last described frame: packed "
+          "RGB, the model's input size square (e.g. 336 x 336 pixels), "
+          "stamped with the frame's PTS; NULL before the first caption. "
+          "For checks and debugging (what did the model see?)",
+          GST_TYPE_SAMPLE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstVlmDescribe::caption:
@@ -498,6 +555,8 @@ gst_vlm_describe_class_init (GstVlmDescribeClass * klass)
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_vlm_describe_change_state);
+  element_class->set_context =
+      GST_DEBUG_FUNCPTR (gst_vlm_describe_set_context);
 
   trans_class->passthrough_on_same_caps = FALSE;
   trans_class->transform_ip_on_passthrough = TRUE;
@@ -505,6 +564,7 @@ gst_vlm_describe_class_init (GstVlmDescribeClass * klass)
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_vlm_describe_stop);
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_vlm_describe_set_caps);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_vlm_describe_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_vlm_describe_query);
   trans_class->prepare_output_buffer =
       GST_DEBUG_FUNCPTR (gst_vlm_describe_prepare_output_buffer);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_vlm_describe_transform_ip);
@@ -715,7 +775,11 @@ make_stats (GstVlmDescribe * self)
       self->engine_stats.first_token_ms,
       "engine-n-prompt", G_TYPE_INT, self->engine_stats.n_prompt,
       "engine-n-prompt-reused", G_TYPE_INT, self->engine_stats.n_prompt_reused,
-      "engine-n-generated", G_TYPE_INT, self->engine_stats.n_generated, NULL);
+      "engine-n-generated", G_TYPE_INT, self->engine_stats.n_generated,
+      "gl-frames", G_TYPE_UINT64, self->n_gl_frames,
+      "cpu-frames", G_TYPE_UINT64, self->n_cpu_frames,
+      "download-bytes-last", G_TYPE_UINT64, self->download_bytes_last,
+      "download-bytes-total", G_TYPE_UINT64, self->download_bytes_total, NULL);
   g_mutex_unlock (&self->lock);
   return s;
 }
@@ -821,6 +885,12 @@ gst_vlm_describe_get_property (GObject * object, guint prop_id,
     g_value_take_boxed (value, make_stats (self));
     return;
   }
+  if (prop_id == PROP_LAST_IMAGE) {
+    g_mutex_lock (&self->lock);
+    g_value_set_boxed (value, self->last_image);
+    g_mutex_unlock (&self->lock);
+    return;
+  }
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -906,6 +976,13 @@ gst_vlm_describe_finalize (GObject * object)
   g_free (self->thermal_root);
   caption_unref (self->latest);
   gst_clear_buffer (&self->slot);
+  if (self->last_image)
+    gst_sample_unref (self->last_image);
+#ifdef HAVE_GL
+  gst_clear_object (&self->gl_display);
+  gst_clear_object (&self->gl_other_context);
+  gst_clear_object (&self->gl_context);
+#endif
   g_queue_clear_full (&self->text_events, (GDestroyNotify) gst_event_unref);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -921,6 +998,7 @@ static GstStateChangeReturn
 gst_vlm_describe_change_state (GstElement * element, GstStateChange transition)
 {
   GstVlmDescribe *self = GST_VLM_DESCRIBE (element);
+  GstStateChangeReturn ret;
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     /* Before the pads deactivate (which waits for the streaming thread):
@@ -934,7 +1012,24 @@ gst_vlm_describe_change_state (GstElement * element, GstStateChange transition)
     g_mutex_unlock (&self->lock);
   }
 
-  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+#ifdef HAVE_GL
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
+    GstGLDisplay *display;
+    GstGLContext *other, *context;
+
+    GST_OBJECT_LOCK (self);
+    display = g_steal_pointer (&self->gl_display);
+    other = g_steal_pointer (&self->gl_other_context);
+    context = g_steal_pointer (&self->gl_context);
+    GST_OBJECT_UNLOCK (self);
+    gst_clear_object (&display);
+    gst_clear_object (&other);
+    gst_clear_object (&context);
+  }
+#endif
+  return ret;
 }
 
 static gboolean
@@ -985,6 +1080,11 @@ gst_vlm_describe_start (GstBaseTransform * trans)
   self->convert_ms_last = self->convert_ms_max = 0;
   self->first_token_ms_last = self->final_ms_last = 0;
   memset (&self->engine_stats, 0, sizeof self->engine_stats);
+  self->n_gl_frames = self->n_cpu_frames = 0;
+  self->download_bytes_last = self->download_bytes_total = 0;
+  if (self->last_image)
+    gst_sample_unref (self->last_image);
+  self->last_image = NULL;
   g_mutex_unlock (&self->lock);
 
   self->worker = g_thread_try_new ("vlmdescribe", gst_vlm_describe_worker,
@@ -1065,18 +1165,63 @@ gst_vlm_describe_stop (GstBaseTransform * trans)
 /* Streaming thread                                                    */
 /* ------------------------------------------------------------------ */
 
+#ifdef HAVE_GL
+/* The GL display of the surroundings (or the application's) and
+ * upstream's context, as GstGLBaseFilter finds them; for context queries
+ * of other elements. Streaming thread, on GL caps. */
+static void
+gl_find_context (GstVlmDescribe * self)
+{
+  GstGLContext *context;
+
+  /* As in GstGLBaseFilter: the neighbours' answers arrive through
+   * set_context, which fills these very fields. */
+  if (!gst_gl_ensure_element_data (self, &self->gl_display,
+          &self->gl_other_context))
+    GST_DEBUG_OBJECT (self, "no GL display from the surroundings");
+
+  GST_OBJECT_LOCK (self);
+  context = self->gl_context ? gst_object_ref (self->gl_context) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (context == NULL
+      && !gst_gl_query_local_gl_context (GST_ELEMENT (self), GST_PAD_SINK,
+          &context))
+    GST_DEBUG_OBJECT (self, "upstream has no GL context yet; frames are "
+        "rendered in their texture's context");
+  GST_OBJECT_LOCK (self);
+  gst_object_replace ((GstObject **) & self->gl_context, (GstObject *) context);
+  GST_OBJECT_UNLOCK (self);
+  gst_clear_object (&context);
+}
+#endif
+
 static gboolean
 gst_vlm_describe_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     GstCaps * outcaps)
 {
   GstVlmDescribe *self = GST_VLM_DESCRIBE (trans);
   GstVideoInfo info;
+  gboolean gl = FALSE;
 
   if (!gst_video_info_from_caps (&info, incaps))
     goto bad_caps;
 
+#ifdef HAVE_GL
+  {
+    GstCapsFeatures *f = gst_caps_get_features (incaps, 0);
+
+    gl = f && gst_caps_features_contains (f,
+        GST_CAPS_FEATURE_MEMORY_GL_MEMORY);
+  }
+  if (gl)
+    gl_find_context (self);
+#endif
+  GST_DEBUG_OBJECT (self, "%s input %" GST_PTR_FORMAT,
+      gl ? "GL" : "system memory", incaps);
+
   g_mutex_lock (&self->lock);
   self->in_info = info;
+  self->in_gl = gl;
   self->have_info = TRUE;
   g_mutex_unlock (&self->lock);
   return TRUE;
@@ -1190,6 +1335,64 @@ gst_vlm_describe_sink_event (GstBaseTransform * trans, GstEvent * event)
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
+/* GL context queries are answered like GstGLBaseFilter does (display,
+ * application and local context), others go on. */
+static gboolean
+gst_vlm_describe_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+#ifdef HAVE_GL
+  GstVlmDescribe *self = GST_VLM_DESCRIBE (trans);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CONTEXT) {
+    GstGLDisplay *display;
+    GstGLContext *other, *context;
+    gboolean handled;
+
+    GST_OBJECT_LOCK (self);
+    display = self->gl_display ? gst_object_ref (self->gl_display) : NULL;
+    other = self->gl_other_context ?
+        gst_object_ref (self->gl_other_context) : NULL;
+    context = self->gl_context ? gst_object_ref (self->gl_context) : NULL;
+    GST_OBJECT_UNLOCK (self);
+    handled = gst_gl_handle_context_query (GST_ELEMENT (self), query,
+        display, context, other);
+    gst_clear_object (&display);
+    gst_clear_object (&other);
+    gst_clear_object (&context);
+    if (handled)
+      return TRUE;
+  }
+#endif
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+      query);
+}
+
+/* A GL display or application context set on the pipeline. */
+static void
+gst_vlm_describe_set_context (GstElement * element, GstContext * context)
+{
+#ifdef HAVE_GL
+  GstVlmDescribe *self = GST_VLM_DESCRIBE (element);
+  GstGLDisplay *display;
+  GstGLContext *other;
+
+  GST_OBJECT_LOCK (self);
+  display = g_steal_pointer (&self->gl_display);
+  other = g_steal_pointer (&self->gl_other_context);
+  GST_OBJECT_UNLOCK (self);
+  gst_gl_handle_set_context (element, context, &display, &other);
+  GST_OBJECT_LOCK (self);
+  gst_object_replace ((GstObject **) & self->gl_display, (GstObject *) display);
+  gst_object_replace ((GstObject **) & self->gl_other_context,
+      (GstObject *) other);
+  GST_OBJECT_UNLOCK (self);
+  gst_clear_object (&display);
+  gst_clear_object (&other);
+#endif
+  GST_ELEMENT_CLASS (parent_class)->set_context (element, context);
+}
+
 /* Passthrough: the buffer leaves as it came; only a caption meta is
  * added. A buffer that is not writable is replaced by a shallow copy
  * (new GstBuffer, same GstMemory: no pixel is copied). */
@@ -1253,6 +1456,7 @@ gst_vlm_describe_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
       old = self->slot;
       self->slot = gst_buffer_ref (buf);
       self->slot_info = self->in_info;
+      self->slot_gl = self->in_gl;
       self->slot_arrival_us = g_get_monotonic_time ();
       /* a forced frame stays forced when a newer one replaces it */
       self->slot_forced = self->slot_forced || forced;
@@ -1574,7 +1778,147 @@ typedef struct {
   gboolean have_prev;
   VlmFrameConverter *conv;
   ThermalState thermal;
+#ifdef HAVE_GL
+  VlmGLResize *gl;              /* GPU converter, in its texture's context */
+  gboolean gl_failed;           /* GPU failed once: CPU from then on */
+#endif
 } Worker;
+
+#ifdef HAVE_GL
+typedef struct {
+  Worker *w;
+  GstBuffer *buf;
+  const GstVideoInfo *info;
+  VlmResizeMode mode;
+  gboolean ok;
+  GError *error;
+} GLConvert;
+
+/* GL thread: waits for upstream's rendering into the texture, renders the
+ * model image and reads it back into w->rgb. */
+static void
+gl_convert_cb (GstGLContext * context, gpointer data)
+{
+  GLConvert *c = data;
+  GstGLSyncMeta *sync = gst_buffer_get_gl_sync_meta (c->buf);
+  GstVideoFrame frame;
+
+  if (sync)
+    gst_gl_sync_meta_wait (sync, context);
+  if (!gst_video_frame_map (&frame, c->info, c->buf,
+          GST_MAP_READ | GST_MAP_GL)) {
+    g_set_error (&c->error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+        "gst_video_frame_map (GST_MAP_GL) failed");
+    return;
+  }
+  if (c->w->gl == NULL)
+    c->w->gl = vlm_gl_resize_new (context);
+  c->ok = vlm_gl_resize_read_rgb (c->w->gl,
+      GST_GL_MEMORY_CAST (frame.map[0].memory), c->info, c->w->size, c->mode,
+      c->w->rgb, &c->error);
+  gst_video_frame_unmap (&frame);
+}
+
+static void
+gl_free_cb (GstGLContext * context, gpointer data)
+{
+  vlm_gl_resize_free (data);
+}
+
+static void
+gl_helper_free (Worker * w)
+{
+  GstGLContext *context;
+
+  if (w->gl == NULL)
+    return;
+  context = gst_object_ref (vlm_gl_resize_get_context (w->gl));
+  gst_gl_context_thread_add (context, gl_free_cb, w->gl);
+  gst_object_unref (context);
+  w->gl = NULL;
+}
+
+/* Makes the model image of a GL frame on the GPU, in the GL context that
+ * owns its texture (a call on that context's thread, which the worker
+ * waits for: ~1 small render and a size x size x 4 readback). FALSE sends
+ * the frame to the CPU path; after a GPU failure (warned once) all later
+ * frames go there. Worker. */
+static gboolean
+gl_convert (GstVlmDescribe * self, Worker * w, GstBuffer * buf,
+    const GstVideoInfo * info, VlmResizeMode mode)
+{
+  GstMemory *mem;
+  GstGLContext *context;
+  GLConvert c = { w, buf, info, mode, FALSE, NULL };
+
+  if (w->gl_failed)
+    return FALSE;
+  mem = gst_buffer_n_memory (buf) > 0 ? gst_buffer_peek_memory (buf, 0) : NULL;
+  if (mem == NULL || !gst_is_gl_memory (mem))
+    return FALSE;
+  context = GST_GL_BASE_MEMORY_CAST (mem)->context;
+  if (w->gl && vlm_gl_resize_get_context (w->gl) != context)
+    gl_helper_free (w);
+  gst_gl_context_thread_add (context, gl_convert_cb, &c);
+  if (!c.ok)
+    goto gl_failed;
+  return TRUE;
+
+  /* ERRORS */
+gl_failed:
+  {
+    GST_ELEMENT_WARNING (self, RESOURCE, FAILED,
+        ("Could not make the model image on the GPU: using the CPU, which "
+            "copies whole frames from the GPU (slower)."),
+        ("vlm_gl_resize_read_rgb() failed: %s",
+            c.error ? c.error->message : "unknown error"));
+    g_clear_error (&c.error);
+    w->gl_failed = TRUE;
+    return FALSE;
+  }
+}
+#endif
+
+/* Bytes a CPU map of buf copies from GPU memory (all of it for GL
+ * memory, nothing for system memory). */
+static guint64
+cpu_download_bytes (GstBuffer * buf, const GstVideoInfo * info)
+{
+#ifdef HAVE_GL
+  if (gst_buffer_n_memory (buf) > 0
+      && gst_is_gl_memory (gst_buffer_peek_memory (buf, 0)))
+    return GST_VIDEO_INFO_SIZE (info);
+#endif
+  return 0;
+}
+
+/* Publishes the model's input image for the last-image property. */
+static void
+set_last_image (GstVlmDescribe * self, const guint8 * rgb, int size,
+    GstClockTime pts)
+{
+  GstBuffer *b = gst_buffer_new_memdup (rgb, (gsize) size * size * 3);
+  gsize offset[GST_VIDEO_MAX_PLANES] = { 0 };
+  gint stride[GST_VIDEO_MAX_PLANES] = { size * 3 };
+  GstCaps *caps = gst_caps_new_simple ("video/x-raw",
+      "format", G_TYPE_STRING, "RGB", "width", G_TYPE_INT, size,
+      "height", G_TYPE_INT, size, NULL);
+  GstSample *sample, *old;
+
+  GST_BUFFER_PTS (b) = pts;
+  gst_buffer_add_video_meta_full (b, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_FORMAT_RGB, size, size, 1, offset, stride);
+  sample = gst_sample_new (b, caps, NULL, NULL);
+  gst_buffer_unref (b);
+  gst_caps_unref (caps);
+
+  g_mutex_lock (&self->lock);
+  old = self->last_image;
+  self->last_image = sample;
+  g_mutex_unlock (&self->lock);
+  if (old)
+    gst_sample_unref (old);
+}
 
 static void
 post_skip (GstVlmDescribe * self, GstClockTime pts, const gchar * reason,
@@ -1589,7 +1933,8 @@ post_skip (GstVlmDescribe * self, GstClockTime pts, const gchar * reason,
 /* Works on one frame taken from the slot. */
 static void
 process_frame (GstVlmDescribe * self, Worker * w, GstBuffer * buf,
-    const GstVideoInfo * info, gint64 arrival_us, guint seq, gboolean forced)
+    const GstVideoInfo * info, gboolean gl, gint64 arrival_us, guint seq,
+    gboolean forced)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf);
   gint n, d;
@@ -1599,8 +1944,9 @@ process_frame (GstVlmDescribe * self, Worker * w, GstBuffer * buf,
   gchar *prompt;
   guint cookie;
   GstVideoFrame frame;
-  guint64 t0;
+  guint64 t0, download;
   gdouble conv_ms;
+  gboolean on_gpu = FALSE;
   DescribeRun run;
   vlm_status st;
 
@@ -1661,18 +2007,32 @@ process_frame (GstVlmDescribe * self, Worker * w, GstBuffer * buf,
   }
 
   t0 = now_ns ();
-  if (!gst_video_frame_map (&frame, info, buf, GST_MAP_READ))
-    goto map_failed;
-  if (!vlm_frame_convert (w->conv, &frame, mode, w->size, w->rgb)) {
+#ifdef HAVE_GL
+  on_gpu = gl && gl_convert (self, w, buf, info, mode);
+#endif
+  if (on_gpu) {
+    download = (guint64) w->size * w->size * 4;
+  } else {
+    download = cpu_download_bytes (buf, info);
+    if (!gst_video_frame_map (&frame, info, buf, GST_MAP_READ))
+      goto map_failed;
+    if (!vlm_frame_convert (w->conv, &frame, mode, w->size, w->rgb)) {
+      gst_video_frame_unmap (&frame);
+      goto convert_failed;
+    }
     gst_video_frame_unmap (&frame);
-    goto convert_failed;
   }
-  gst_video_frame_unmap (&frame);
   conv_ms = (now_ns () - t0) / 1e6;
 
   g_mutex_lock (&self->lock);
   self->convert_ms_last = conv_ms;
   self->convert_ms_max = MAX (self->convert_ms_max, conv_ms);
+  if (on_gpu)
+    self->n_gl_frames++;
+  else
+    self->n_cpu_frames++;
+  self->download_bytes_last = download;
+  self->download_bytes_total += download;
   g_mutex_unlock (&self->lock);
 
   if (threshold > 0.0 && w->have_prev && !forced) {
@@ -1690,6 +2050,7 @@ process_frame (GstVlmDescribe * self, Worker * w, GstBuffer * buf,
   }
   memcpy (w->prev_rgb, w->rgb, (gsize) w->size * w->size * 3);
   w->have_prev = TRUE;
+  set_last_image (self, w->rgb, w->size, pts);
 
   run.self = self;
   run.pts = pts;
@@ -1830,7 +2191,7 @@ loaded:
     GstVideoInfo info;
     gint64 arrival;
     guint seq;
-    gboolean forced;
+    gboolean forced, gl;
 
     if (!g_queue_is_empty (&self->text_events)) {
       g_mutex_unlock (&self->lock);
@@ -1844,6 +2205,7 @@ loaded:
     }
     buf = take_slot_locked (self, &forced);
     info = self->slot_info;
+    gl = self->slot_gl;
     arrival = self->slot_arrival_us;
     seq = self->flush_seq;
     self->busy = TRUE;
@@ -1852,7 +2214,7 @@ loaded:
       vlm_abort_clear (self->ctx);
     g_mutex_unlock (&self->lock);
 
-    process_frame (self, &w, buf, &info, arrival, seq, forced);
+    process_frame (self, &w, buf, &info, gl, arrival, seq, forced);
     gst_buffer_unref (buf);
 
     g_mutex_lock (&self->lock);
@@ -1866,6 +2228,9 @@ loaded:
   vlm_context_free (w.ctx);
   vlm_model_free (w.model);
   vlm_frame_converter_free (w.conv);
+#ifdef HAVE_GL
+  gl_helper_free (&w);
+#endif
   vlm_thermal_free (w.thermal.thermal);
   g_free (w.rgb);
   g_free (w.prev_rgb);

@@ -14,6 +14,11 @@ G_DECLARE_FINAL_TYPE (GstVlmDescribe, gst_vlm_describe, GST, VLM_DESCRIBE,
 
 GST_ELEMENT_REGISTER_DECLARE (vlmdescribe);
 
+/* The resize-mode enum (VlmResizeMode of vlmframe.h), shared with
+ * vlmresize. */
+#define GST_TYPE_VLM_RESIZE_MODE (gst_vlm_resize_mode_get_type ())
+GType gst_vlm_resize_mode_get_type (void);
+
 G_END_DECLS
 
 #endif /* GST_VLM_DESCRIBE_H */

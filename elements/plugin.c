@@ -5,9 +5,13 @@
 
 #include <gst/gst.h>
 
+#include "gstvlmcamerasrc.h"
 #include "gstvlmdescribe.h"
 #ifdef HAVE_VLMOVERLAY
 #include "gstvlmoverlay.h"
+#endif
+#ifdef HAVE_GL
+#include "gstvlmresize.h"
 #endif
 
 static gboolean
@@ -15,9 +19,13 @@ plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
+  ret |= GST_ELEMENT_REGISTER (vlmcamerasrc, plugin);
   ret |= GST_ELEMENT_REGISTER (vlmdescribe, plugin);
 #ifdef HAVE_VLMOVERLAY
   ret |= GST_ELEMENT_REGISTER (vlmoverlay, plugin);
+#endif
+#ifdef HAVE_GL
+  ret |= GST_ELEMENT_REGISTER (vlmresize, plugin);
 #endif
 
   return ret;

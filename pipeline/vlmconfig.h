@@ -53,6 +53,20 @@
  * line, group and key ("scanner.conf:12: [describe] rate: '1/0' is not a
  * fraction > 0"), so a typo never silently falls back to a default.
  *
+ * Syntax (as GKeyFile, plus comments after values): lines starting with
+ * '#' or ';' are comments, and so is the rest of a line from a '#' or ';'
+ * that follows a blank (as in the example above); an empty value ("key =")
+ * is "not set" for the optional strings (text, mmproj, camera, uri, zone).
+ * Escapes in values: \s (space), \t, \n, \r, \\, \; and \#. A key may
+ * appear once per file. Booleans: true/false, yes/no, 1/0; names of enums
+ * (kind, fallback, resize-mode, gl, theme, position) ignore case.
+ * resize-mode also takes "stretch" (as vlmdescribe). Ranges: threads
+ * 0..256, width and height 1..16384, framerate 1/1000..1000/1, rate
+ * > 0 and <= 1000/1, temperatures -100..200 with throttle < cooldown and
+ * resume < cooldown, font-size 0.001..1.
+ * In [prompts], "default" names the default preset (the first when not
+ * given); the other keys (letters, digits, '-', '_') are presets.
+ *
  * Thread safety: a VlmConfig is plain data; functions that change one must
  * not run concurrently with others on the same config.
  */
@@ -157,13 +171,22 @@ gboolean vlm_config_load_data (VlmConfig * config, const gchar * data,
 
 /* Sets one value as if read from the file, for command-line overrides:
  * "group.key=value" (e.g. "describe.rate=1/2"). On error returns FALSE
- * with err set ("--set describe.rate: ...") and config unchanged. */
+ * with err set ("--set describe.rate: ...") and config unchanged.
+ * "prompts.NAME=..." replaces or adds one preset (the others stay);
+ * "prompts.default=NAME" picks the default preset. */
 gboolean vlm_config_set (VlmConfig * config, const gchar * assignment,
     GError ** err);
 
 /* The configuration as key-file text (every key, with the values in
  * config), e.g. for `vlm-scanner --print-config`. g_free the result. */
 gchar *vlm_config_to_data (const VlmConfig * config);
+
+/* Added: a deep copy of config; free with vlm_config_free(). */
+VlmConfig *vlm_config_copy (const VlmConfig * config);
+
+/* Added: whether a and b hold the same values (presets, their order and
+ * the default preset included). */
+gboolean vlm_config_equal (const VlmConfig * a, const VlmConfig * b);
 
 G_END_DECLS
 

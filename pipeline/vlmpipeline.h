@@ -37,6 +37,8 @@ typedef enum {
   VLM_PIPELINE_ERROR_NO_MODEL,        /* model/mmproj not configured or missing */
   VLM_PIPELINE_ERROR_NO_GL,           /* gl = on, but no GL context could be made */
   VLM_PIPELINE_ERROR_STATE,           /* the pipeline refused to start */
+  /* Added: kind = uri, but the file does not exist or no uri is set. */
+  VLM_PIPELINE_ERROR_NO_SOURCE,
 } VlmPipelineError;
 
 typedef enum {
@@ -83,6 +85,11 @@ typedef struct {
   void (*on_frame) (const guint8 * rgba, gint width, gint height,
       gint stride, GstClockTime pts, gpointer user_data);
   gpointer user_data;
+  /* Added (may stay NULL): a problem that does not stop the pipeline, e.g.
+   * "No camera found (...). Showing a test pattern instead ([source]
+   * fallback = test)." right after start, or a warning of an element. */
+  void (*on_warning) (const gchar * message, const gchar * debug,
+      gpointer user_data);
 } VlmPipelineCallbacks;
 
 typedef struct VlmPipeline VlmPipeline;
@@ -91,13 +98,19 @@ typedef struct VlmPipeline VlmPipeline;
  * copied (config values read now). Returns NULL with err set when an
  * element is missing, no camera is found (and no fallback is configured),
  * the model files are not configured or do not exist, or gl = on and GL is
- * unavailable. */
+ * unavailable, or (kind = uri) the file does not exist (NO_SOURCE).
+ * The camera is looked for now (vlmcamerasrc goes to READY). */
 VlmPipeline *vlm_pipeline_new (const VlmConfig * config,
     const VlmPipelineOptions * options, const VlmPipelineCallbacks * callbacks,
     GError ** err);
 
 /* Starts playing (the model loads in the background: on_model reports).
- * FALSE with err set when the pipeline cannot start. */
+ * FALSE with err set when the pipeline cannot start (on_error may report
+ * the same error). A live source (camera, test) shows frames while the
+ * model loads; the frames of a file wait until the model is ready, so
+ * that the first ones are described too. Callbacks are called from a
+ * dispatcher thread of the pipeline (bus messages, in order) and from
+ * appsink's streaming thread (on_frame). */
 gboolean vlm_pipeline_start (VlmPipeline * p, GError ** err);
 
 /* Stops the pipeline (NULL state); no callback runs after it returns.
@@ -126,7 +139,10 @@ gboolean vlm_pipeline_uses_gl (VlmPipeline * p);
  * Owned by p. */
 const gchar *vlm_pipeline_describe_graph (VlmPipeline * p);
 
-/* The GstPipeline (borrowed reference), for tests and advanced use. */
+/* The GstPipeline (borrowed reference), for tests and advanced use. Its
+ * elements are named: "source" (vlmcamerasrc, uridecodebin or
+ * videotestsrc), "describe" (vlmdescribe), "overlay" (vlmoverlay, when
+ * options->overlay), "sink". */
 GstElement *vlm_pipeline_get_element (VlmPipeline * p);
 
 G_END_DECLS

@@ -1,38 +1,87 @@
 #!/usr/bin/env bash
-# The main job: set up, build, and describe an image with a VLM.
+# The main job: set up, build, and run the scene narrator (vlm-scanner).
 #
-#   bash scripts/main.sh                       demo on a generated model
+#   bash scripts/main.sh
+#       With a display (DISPLAY or WAYLAND_DISPLAY) and a camera: the
+#       scanner's window on the camera, captions spoken (H or Start: help,
+#       Q or Esc: quit). Otherwise: headless on a sample clip the project
+#       renders itself (build/sample-scene.webm), captions printed and
+#       written to build/sample-scene.vtt.
+#   bash scripts/main.sh [VLM-SCANNER OPTIONS...]
+#       vlm-scanner with these options, e.g. --headless --input clip.webm
+#       --output clip.vtt, or --test-pattern (see vlm-scanner --help).
 #   bash scripts/main.sh --model TEXT.gguf --mmproj MMPROJ.gguf \
 #        --image PHOTO.jpg [--prompt "What is in front of me?"] [...]
+#       describes one photo with build/vlm/vlm-describe (any --image or
+#       --raw argument selects it; the arguments go to it as they are).
 #
-# With a real model (see README: "Getting a real model") the arguments go
-# to build/vlm/vlm-describe as they are. Without any, it generates a small
-# random-weight MobileVLM-style model (real LLaMA tokenizer, random
-# weights: the text is meaningless, the pipeline is real), describes the
-# reference test image with it and prints the timings.
+# The model of the no-argument run: the scanner config's ([model] text and
+# mmproj in ~/.config/gst-vlm/scanner.conf, see README "Getting a real
+# model") when both files exist; otherwise a generated random-weight
+# replica of SmolVLM-256M (real shapes, GPT-2 vocabulary, random weights:
+# the captions are meaningless words; the pipeline is real).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/build.sh
 
+export GST_PLUGIN_PATH=$PWD/build/elements${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}
+scanner=build/app/vlm-scanner
+
+# A photo: vlm-describe, as before.
+for arg in "$@"; do
+  case $arg in
+    --image|--image=*|--raw|--raw=*) exec build/vlm/vlm-describe --stats "$@" ;;
+  esac
+done
 if [ $# -gt 0 ]; then
-  exec build/vlm/vlm-describe --stats "$@"
+  exec "$scanner" "$@"
 fi
 
-shared=../shared
-[ -d "$shared/golden" ] || shared=tests/data/shared
-build/vlm/vlm-make-model --preset tiny-ldpv2 --seed 1 \
-  --out-dir build/models --vocab "$shared/tokenizer/ggml-vocab-llama-spm.gguf"
-text=build/models/tiny-ldpv2-text-q8_0.gguf
-mmproj=build/models/tiny-ldpv2-mmproj-f16.gguf
+# -- the model ------------------------------------------------------------------
+config_value () {               # config_value GROUP KEY
+  "$scanner" --print-config | awk -v g="[$1]" -v k="$2" -F ' = ' \
+    '/^\[/ { in_group = ($0 == g) } in_group && $1 == k { print $2 }'
+}
+text=$(config_value model text)
+mmproj=$(config_value model mmproj)
+model_args=()
+if [ -n "$text" ] && [ -f "$text" ] && [ -n "$mmproj" ] && [ -f "$mmproj" ]; then
+  echo "== model: $text + $mmproj (from the scanner config)"
+else
+  shared=../shared
+  [ -d "$shared/tokenizer" ] || shared=tests/data/shared
+  text=build/models/smolvlm-256m-text-q8_0.gguf
+  mmproj=build/models/smolvlm-256m-mmproj-f16.gguf
+  if [ ! -f "$text" ] || [ ! -f "$mmproj" ]; then
+    build/vlm/vlm-make-model --preset smolvlm-256m --seed 1 \
+      --out-dir build/models --vocab "$shared/tokenizer/ggml-vocab-gpt-2.gguf"
+  fi
+  # short captions: the words are random anyway
+  model_args=(--model "$text" --mmproj "$mmproj" --set model.max-tokens=24)
+  echo "== NOTE: no real model configured ([model] text/mmproj of"
+  echo "   ${XDG_CONFIG_HOME:-$HOME/.config}/gst-vlm/scanner.conf)."
+  echo "   Using a generated SmolVLM-256M replica with RANDOM weights:"
+  echo "   the captions below are meaningless words. See README, 'Getting a real model'."
+fi
 
+# -- camera and display: the window ----------------------------------------------
+if { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } \
+    && "$scanner" --list-cameras >/dev/null 2>&1; then
+  echo "== camera and display found: vlm-scanner"
+  echo "   (Space or A: describe now; H or Start: help; Q or Esc: quit)"
+  exec "$scanner" --set source.kind=camera "${model_args[@]}"
+fi
+
+# -- otherwise: headless on the sample clip ----------------------------------------
+clip=build/sample-scene.webm
+vtt=build/sample-scene.vtt
+[ -f "$clip" ] || bash scripts/make-sample-clip.sh "$clip"
+echo "== no camera or no display: headless on $clip (a rendered room: a door,"
+echo "   a rolling ball), at its frame rate, captions as they come:"
+# the rendered room barely changes: describe it even so (scene-change=0)
+"$scanner" --headless --realtime --input "$clip" --output "$vtt" \
+  --set describe.scene-change=0 "${model_args[@]}"
 echo
-echo "== model: $text + $mmproj"
-build/vlm/vlm-gguf-info --no-tensors --arrays 4 "$text" | sed -n '1,7p'
-echo
-echo "== describing $shared/golden/ldpv2-spm/image-336x336.rgb" \
-  "(random weights: expect gibberish)"
-build/vlm/vlm-describe --model "$text" --mmproj "$mmproj" \
-  --image "$shared/golden/ldpv2-spm/image-336x336.rgb" --raw 336x336 \
-  --prompt "Describe the scene in front of me." --n-predict 24 --seed 1 \
-  --print-tokens --stats
+echo "== $vtt"
+cat "$vtt"
