@@ -24,6 +24,7 @@
  * stay "still reachable" for valgrind).
  */
 #include "vlmspeech.h"
+#include "vlmtext.h"
 
 #include <errno.h>
 #include <espeak-ng/espeak_ng.h>
@@ -42,27 +43,6 @@
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                        */
 /* ------------------------------------------------------------------ */
-
-static char *
-str_printf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
-
-static char *
-str_printf (const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  int n = vsnprintf (NULL, 0, fmt, ap);
-  va_end (ap);
-  if (n < 0)
-    return NULL;
-  char *p = malloc ((size_t) n + 1);
-  if (p == NULL)
-    return NULL;
-  va_start (ap, fmt);
-  vsnprintf (p, (size_t) n + 1, fmt, ap);
-  va_end (ap);
-  return p;
-}
 
 static void
 set_error (char **error, char *msg)
@@ -83,67 +63,6 @@ static int
 clamp_int (int v, int lo, int hi)
 {
   return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* ------------------------------------------------------------------ */
-/* UTF-8                                                                */
-/* ------------------------------------------------------------------ */
-
-enum { U8_OK, U8_BAD, U8_TRUNC };
-
-/* Decodes the code point at p (n > 0 bytes left). U8_OK: *cp, *len bytes.
- * U8_BAD: not UTF-8; *len is the maximal invalid subpart to skip.
- * U8_TRUNC: a valid start of a sequence cut by the end of the text. */
-static int
-u8_next (const unsigned char *p, size_t n, uint32_t * cp, size_t *len)
-{
-  unsigned c = p[0];
-  if (c < 0x80) {
-    *cp = c;
-    *len = 1;
-    return U8_OK;
-  }
-  size_t need;
-  uint32_t v;
-  unsigned lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    need = 1;
-    v = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    need = 2;
-    v = c & 0x0F;
-    if (c == 0xE0)
-      lo = 0xA0;                /* overlong */
-    else if (c == 0xED)
-      hi = 0x9F;                /* surrogates */
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 3;
-    v = c & 0x07;
-    if (c == 0xF0)
-      lo = 0x90;                /* overlong */
-    else if (c == 0xF4)
-      hi = 0x8F;                /* > U+10FFFF */
-  } else {
-    *len = 1;
-    return U8_BAD;
-  }
-  for (size_t i = 1; i <= need; i++) {
-    if (i >= n) {
-      *len = i;
-      return U8_TRUNC;
-    }
-    unsigned b = p[i];
-    if (b < lo || b > hi) {
-      *len = i;
-      return U8_BAD;
-    }
-    lo = 0x80;
-    hi = 0xBF;
-    v = (v << 6) | (b & 0x3F);
-  }
-  *cp = v;
-  *len = need + 1;
-  return U8_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -195,10 +114,10 @@ normalize (const char *text, bool final, size_t *len)
   while (i < n) {
     uint32_t cp = 0;
     size_t l = 1;
-    int r = u8_next (p + i, n - i, &cp, &l);
-    if (r == U8_TRUNC && !final)
+    VlmUtf8 r = vlm_text_utf8_next (p + i, n - i, &cp, &l);
+    if (r == VLM_UTF8_TRUNC && !final)
       break;
-    int ws = r == U8_OK ? ws_class (cp) : WS_SPACE;
+    int ws = r == VLM_UTF8_OK ? ws_class (cp) : WS_SPACE;
     if (ws != WS_NONE) {
       if (ws > pending)
         pending = ws;
@@ -324,7 +243,7 @@ speakable (const char *t, size_t len)
     if (c >= 0x80) {
       uint32_t cp = 0;
       size_t l = 1;
-      if (u8_next ((const unsigned char *) t + i, len - i, &cp, &l) == U8_OK
+      if (vlm_text_utf8_next ((const unsigned char *) t + i, len - i, &cp, &l) == VLM_UTF8_OK
           && !(cp >= 0x2000 && cp <= 0x206F) && cp != 0xA0 && cp != 0xAB
           && cp != 0xBB && cp != 0xBF && cp != 0xA1 && cp != 0xFFFD)
         return true;
@@ -469,8 +388,8 @@ synth_callback (short *wav, int n_samples, espeak_EVENT * events)
 static bool
 data_path_ok (const char *path)
 {
-  char *a = str_printf ("%s/phontab", path);
-  char *b = str_printf ("%s/espeak-ng-data/phontab", path);
+  char *a = vlm_text_printf ("%s/phontab", path);
+  char *b = vlm_text_printf ("%s/espeak-ng-data/phontab", path);
   bool ok = (a != NULL && access (a, R_OK) == 0)
       || (b != NULL && access (b, R_OK) == 0);
   free (a);
@@ -498,7 +417,7 @@ espeak_start_locked (const char *data_path, const char *voice, char **error)
     if (st != ENS_OK) {
       espeak_ng_GetStatusCodeMessage (st, msg, sizeof msg);
       espeak_ng_ClearErrorContext (&ctx);
-      set_error (error, str_printf ("espeak-ng: cannot start with the data "
+      set_error (error, vlm_text_printf ("espeak-ng: cannot start with the data "
               "in %s: %s", data_path ? data_path : "the system's data path",
               msg));
       return false;
@@ -507,7 +426,7 @@ espeak_start_locked (const char *data_path, const char *voice, char **error)
         SYNTH_BUFFER_MS, NULL);
     if (st != ENS_OK) {
       espeak_ng_GetStatusCodeMessage (st, msg, sizeof msg);
-      set_error (error, str_printf ("espeak-ng: no synchronous output: %s",
+      set_error (error, vlm_text_printf ("espeak-ng: no synchronous output: %s",
               msg));
       return false;
     }
@@ -516,7 +435,7 @@ espeak_start_locked (const char *data_path, const char *voice, char **error)
     g_data_path = str_dup_or_null (data_path);
     g_started = true;
   } else if (!same_path (g_data_path, data_path)) {
-    set_error (error, str_printf ("espeak-ng already runs with the data in "
+    set_error (error, vlm_text_printf ("espeak-ng already runs with the data in "
             "%s in this process; it cannot also use %s",
             g_data_path ? g_data_path : "the system's data path",
             data_path ? data_path : "the system's data path"));
@@ -528,7 +447,7 @@ espeak_start_locked (const char *data_path, const char *voice, char **error)
   espeak_ng_STATUS st = espeak_ng_SetVoiceByName (voice);
   if (st != ENS_OK) {
     espeak_ng_GetStatusCodeMessage (st, msg, sizeof msg);
-    set_error (error, str_printf ("espeak-ng: voice \"%s\" not found (%s)",
+    set_error (error, vlm_text_printf ("espeak-ng: voice \"%s\" not found (%s)",
             voice, msg));
     return false;
   }
@@ -686,14 +605,14 @@ vlm_speech_new (VlmSpeechParams params, char **error)
   if (error != NULL)
     *error = NULL;
   if (params.on_audio == NULL) {
-    set_error (error, str_printf ("vlm_speech_new: no on_audio callback "
+    set_error (error, vlm_text_printf ("vlm_speech_new: no on_audio callback "
             "(the PCM would go nowhere)"));
     return NULL;
   }
   const char *voice = params.voice != NULL && params.voice[0] != '\0'
       ? params.voice : "en";
   if (params.data_path != NULL && !data_path_ok (params.data_path)) {
-    set_error (error, str_printf ("espeak-ng data not found in %s (no "
+    set_error (error, vlm_text_printf ("espeak-ng data not found in %s (no "
             "phontab there nor in %s/espeak-ng-data)", params.data_path,
             params.data_path));
     return NULL;
@@ -701,7 +620,7 @@ vlm_speech_new (VlmSpeechParams params, char **error)
 
   VlmSpeech *s = calloc (1, sizeof *s);
   if (s == NULL) {
-    set_error (error, str_printf ("vlm_speech_new: out of memory"));
+    set_error (error, vlm_text_printf ("vlm_speech_new: out of memory"));
     return NULL;
   }
   pthread_mutex_init (&s->lock, NULL);
@@ -711,7 +630,7 @@ vlm_speech_new (VlmSpeechParams params, char **error)
   s->voice = strdup (voice);
   s->data_path = str_dup_or_null (params.data_path);
   if (s->voice == NULL || (params.data_path != NULL && s->data_path == NULL)) {
-    set_error (error, str_printf ("vlm_speech_new: out of memory"));
+    set_error (error, vlm_text_printf ("vlm_speech_new: out of memory"));
     vlm_speech_free (s);
     return NULL;
   }
@@ -730,7 +649,7 @@ vlm_speech_new (VlmSpeechParams params, char **error)
 
   int err = pthread_create (&s->thread, NULL, speech_thread, s);
   if (err != 0) {
-    set_error (error, str_printf ("vlm_speech_new: no speech thread: %s",
+    set_error (error, vlm_text_printf ("vlm_speech_new: no speech thread: %s",
             strerror (err)));
     vlm_speech_free (s);
     return NULL;

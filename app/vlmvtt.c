@@ -6,6 +6,7 @@
  * vlm_vtt_close () reports it.
  */
 #include "vlmvtt.h"
+#include "vlmtext.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -29,27 +30,6 @@ struct VlmVtt
 /* ------------------------------------------------------------------ */
 /* Strings                                                              */
 /* ------------------------------------------------------------------ */
-
-static char *
-str_printf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
-
-static char *
-str_printf (const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  int n = vsnprintf (NULL, 0, fmt, ap);
-  va_end (ap);
-  if (n < 0)
-    return NULL;
-  char *p = malloc ((size_t) n + 1);
-  if (p == NULL)
-    return NULL;
-  va_start (ap, fmt);
-  vsnprintf (p, (size_t) n + 1, fmt, ap);
-  va_end (ap);
-  return p;
-}
 
 typedef struct
 {
@@ -87,49 +67,6 @@ buf_str (Buf * b, const char *s)
 }
 
 /* ------------------------------------------------------------------ */
-/* UTF-8                                                                */
-/* ------------------------------------------------------------------ */
-
-/* Length of the valid UTF-8 sequence at p (n > 0 bytes left), or 0 when
- * it is not one; then *bad is the maximal invalid subpart to replace by a
- * single U+FFFD. */
-static size_t
-u8_valid_len (const unsigned char *p, size_t n, size_t *bad)
-{
-  unsigned c = p[0];
-  *bad = 1;
-  if (c < 0x80)
-    return 1;
-  size_t need;
-  unsigned lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF)
-    need = 1;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    need = 2;
-    if (c == 0xE0)
-      lo = 0xA0;
-    else if (c == 0xED)
-      hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 3;
-    if (c == 0xF0)
-      lo = 0x90;
-    else if (c == 0xF4)
-      hi = 0x8F;
-  } else
-    return 0;
-  for (size_t i = 1; i <= need; i++) {
-    if (i >= n || p[i] < lo || p[i] > hi) {
-      *bad = i;
-      return 0;
-    }
-    lo = 0x80;
-    hi = 0xBF;
-  }
-  return need + 1;
-}
-
-/* ------------------------------------------------------------------ */
 /* Cue text                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -151,11 +88,11 @@ add_line (Buf * b, const unsigned char *p, size_t n)
   size_t i = 0;
   while (i < n) {
     unsigned c = p[i];
-    size_t bad;
-    size_t l = u8_valid_len (p + i, n - i, &bad);
-    if (l == 0) {
+    uint32_t cp;
+    size_t l;
+    if (vlm_text_utf8_next (p + i, n - i, &cp, &l) != VLM_UTF8_OK) {
       buf_str (b, "\xEF\xBF\xBD");
-      i += bad;
+      i += l;
       continue;
     }
     if (c == '&')
@@ -199,7 +136,7 @@ static void
 write_failed (VlmVtt * v, int err)
 {
   v->write_failed = true;
-  set_msg (v, str_printf ("cannot write %s: %s", v->path,
+  set_msg (v, vlm_text_printf ("cannot write %s: %s", v->path,
           strerror (err ? err : EIO)));
 }
 
@@ -231,17 +168,17 @@ vlm_vtt_open (const char *path, char **error)
   char *msg = NULL;
   VlmVtt *v = NULL;
   if (path == NULL || path[0] == '\0') {
-    msg = str_printf ("WebVTT: no file name");
+    msg = vlm_text_printf ("WebVTT: no file name");
     goto fail;
   }
   v = calloc (1, sizeof *v);
   if (v == NULL || (v->path = strdup (path)) == NULL) {
-    msg = str_printf ("WebVTT: out of memory for %s", path);
+    msg = vlm_text_printf ("WebVTT: out of memory for %s", path);
     goto fail;
   }
   v->f = fopen (path, "w");
   if (v->f == NULL) {
-    msg = str_printf ("cannot create %s: %s", path, strerror (errno));
+    msg = vlm_text_printf ("cannot create %s: %s", path, strerror (errno));
     goto fail;
   }
   static const char header[] = "WEBVTT\n\n";
@@ -274,14 +211,14 @@ vlm_vtt_add_cue (VlmVtt * v, uint64_t start_ns, uint64_t end_ns,
   if (v->write_failed)
     return false;               /* the message of the failure stays */
   if (text == NULL) {
-    set_msg (v, str_printf ("WebVTT %s: cue without text", v->path));
+    set_msg (v, vlm_text_printf ("WebVTT %s: cue without text", v->path));
     return false;
   }
   if (v->have_last && start_ns < v->last_start_ns) {
     char a[32], b[32];
     vlm_vtt_format_time (start_ns, a);
     vlm_vtt_format_time (v->last_start_ns, b);
-    set_msg (v, str_printf ("WebVTT %s: cue at %s starts before the "
+    set_msg (v, vlm_text_printf ("WebVTT %s: cue at %s starts before the "
             "previous one (%s)", v->path, a, b));
     return false;
   }
@@ -316,7 +253,7 @@ vlm_vtt_add_cue (VlmVtt * v, uint64_t start_ns, uint64_t end_ns,
   buf_str (&b, "\n");
   if (b.oom) {
     free (b.data);
-    set_msg (v, str_printf ("WebVTT %s: out of memory", v->path));
+    set_msg (v, vlm_text_printf ("WebVTT %s: out of memory", v->path));
     return false;
   }
   bool ok = write_flush (v, b.data, b.len);
@@ -351,18 +288,18 @@ vlm_vtt_close (VlmVtt * v, char **error)
   errno = 0;
   if (fflush (v->f) != 0 && ok) {
     ok = false;
-    msg = str_printf ("cannot write %s: %s", v->path,
+    msg = vlm_text_printf ("cannot write %s: %s", v->path,
         strerror (errno ? errno : EIO));
   }
   errno = 0;
   if (fclose (v->f) != 0 && ok) {
     ok = false;
-    msg = str_printf ("cannot close %s: %s", v->path,
+    msg = vlm_text_printf ("cannot close %s: %s", v->path,
         strerror (errno ? errno : EIO));
   }
   vtt_free (v);
   if (!ok && msg == NULL)
-    msg = str_printf ("WebVTT: write failed");
+    msg = vlm_text_printf ("WebVTT: write failed");
   if (error != NULL)
     *error = msg;
   else

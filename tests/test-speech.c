@@ -24,6 +24,7 @@
 #include <valgrind/valgrind.h>
 #endif
 
+#include "test-util.h"
 #include "vlmspeech.h"
 
 /* ------------------------------------------------------------------ */
@@ -57,40 +58,6 @@ slow_factor (void)
   if (e != NULL && atoi (e) > 1)
     return atoi (e);
   return 1;
-}
-
-static bool
-utf8_valid (const char *s)
-{
-  const unsigned char *p = (const unsigned char *) s;
-  while (*p) {
-    unsigned c = *p;
-    size_t need;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c < 0x80) {
-      p++;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF)
-      need = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      need = 2;
-      lo = c == 0xE0 ? 0xA0 : 0x80;
-      hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      need = 3;
-      lo = c == 0xF0 ? 0x90 : 0x80;
-      hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-      return false;
-    for (size_t i = 1; i <= need; i++) {
-      if (p[i] < lo || p[i] > hi)
-        return false;
-      lo = 0x80;
-      hi = 0xBF;
-    }
-    p += need + 1;
-  }
-  return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -847,7 +814,8 @@ test_invalid_and_empty (void **state)
   wait_idle (s);
   assert_int_equal (r.n_sentences, 2);
   for (int i = 0; i < r.n_sentences; i++)
-    assert_true (utf8_valid (r.sentences[i]));
+    assert_true (tu_utf8_valid ((const unsigned char *) r.sentences[i],
+            strlen (r.sentences[i])));
   assert_string_equal (r.sentences[0], "A ( cat .");
   assert_string_equal (r.sentences[1], "A dog\xe2\x80\xa6");
   vlm_speech_free (s);
@@ -1007,7 +975,8 @@ test_split_streaming_consistent (void **state)
     Split whole = { 0 };
     vlm_speech_split (text, true, split_cb, &whole);
     for (int i = 0; i < whole.n; i++)
-      assert_true (utf8_valid (whole.s[i]));
+      assert_true (tu_utf8_valid ((const unsigned char *) whole.s[i],
+              strlen (whole.s[i])));
     for (size_t cut = 0; cut <= len; cut++) {
       char prefix[256];
       memcpy (prefix, text, cut);

@@ -6,6 +6,7 @@
 
 #include <ftw.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,44 @@ tu_argmax (const float *x, int n)
     if (x[i] > x[best])
       best = i;
   return best;
+}
+
+/* Whether n bytes at p are well-formed UTF-8 (no overlongs, surrogates,
+ * or code points past U+10FFFF). */
+static inline bool
+tu_utf8_valid (const unsigned char *p, size_t n)
+{
+  size_t i = 0;
+
+  while (i < n) {
+    unsigned c = p[i], lo = 0x80, hi = 0xBF;
+    size_t need;
+
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      need = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      need = 2;
+      lo = c == 0xE0 ? 0xA0 : 0x80;
+      hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      need = 3;
+      lo = c == 0xF0 ? 0x90 : 0x80;
+      hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+      return false;
+    }
+    for (size_t k = 1; k <= need; k++) {
+      if (i + k >= n || p[i + k] < lo || p[i + k] > hi)
+        return false;
+      lo = 0x80;
+      hi = 0xBF;
+    }
+    i += need + 1;
+  }
+  return true;
 }
 
 #endif /* VLM_TEST_UTIL_H */

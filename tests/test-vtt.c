@@ -58,40 +58,6 @@ read_back (const char *path)
 /* A WebVTT validator (the subset the writer produces, strictly)         */
 /* ------------------------------------------------------------------ */
 
-static bool
-utf8_valid_n (const unsigned char *p, size_t n)
-{
-  size_t i = 0;
-  while (i < n) {
-    unsigned c = p[i];
-    size_t need;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c < 0x80) {
-      i++;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF)
-      need = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      need = 2;
-      lo = c == 0xE0 ? 0xA0 : 0x80;
-      hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      need = 3;
-      lo = c == 0xF0 ? 0x90 : 0x80;
-      hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-      return false;
-    for (size_t k = 1; k <= need; k++) {
-      if (i + k >= n || p[i + k] < lo || p[i + k] > hi)
-        return false;
-      lo = 0x80;
-      hi = 0xBF;
-    }
-    i += need + 1;
-  }
-  return true;
-}
-
 static uint64_t
 group_u64 (const char *line, regmatch_t m)
 {
@@ -119,7 +85,7 @@ vtt_validate (const char *text, char *why, size_t why_size)
 #define BAD(...) do { snprintf (why, why_size, __VA_ARGS__); goto out; } while (0)
   if (n < 8 || strncmp (p, "WEBVTT\n\n", 8) != 0)
     BAD ("no \"WEBVTT\" line and blank line at the start");
-  if (!utf8_valid_n ((const unsigned char *) text, n))
+  if (!tu_utf8_valid ((const unsigned char *) text, n))
     BAD ("invalid UTF-8");
   p += 8;
   int count = 0;
