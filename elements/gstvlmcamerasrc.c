@@ -299,7 +299,7 @@ gst_vlm_camera_src_set_property (GObject * object, guint prop_id,
 
   if (prop_id == PROP_STALL_TIMEOUT) {
     g_atomic_int_set (&self->stall_timeout, (gint) g_value_get_uint (value));
-    /* the watchdog picks up the new timeout */
+    /* the watchdog picks up the new timeout; self->lock alone (leaf) */
     g_mutex_lock (&self->lock);
     g_cond_broadcast (&self->cond);
     g_mutex_unlock (&self->lock);
@@ -949,6 +949,7 @@ close_camera (GstVlmCameraSrc * self)
   g_clear_pointer (&self->active_camera, g_free);
   GST_OBJECT_UNLOCK (self);
 
+  /* self->lock after the object lock is released, never nested */
   g_mutex_lock (&self->lock);
   self->eos = FALSE;
   g_mutex_unlock (&self->lock);
@@ -1014,6 +1015,7 @@ frame_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (!frame && !ended && !restarted)
     return GST_PAD_PROBE_OK;
 
+  /* self->lock alone (leaf) */
   g_mutex_lock (&self->lock);
   if (ended || restarted) {
     self->eos = ended;
@@ -1030,6 +1032,7 @@ post_stalled (GstVlmCameraSrc * self, gint timeout)
 {
   gchar *camera;
 
+  /* the object lock alone: the watchdog released self->lock */
   GST_OBJECT_LOCK (self);
   camera = g_strdup (self->active_camera);
   GST_OBJECT_UNLOCK (self);
@@ -1050,6 +1053,7 @@ watchdog_run (gpointer data)
   gboolean stalled = FALSE;
   gint timeout = 0;
 
+  /* self->lock alone (leaf), released while waiting */
   g_mutex_lock (&self->lock);
   while (!self->watchdog_stop && !stalled) {
     gint64 deadline;
@@ -1074,6 +1078,7 @@ watchdog_run (gpointer data)
 static void
 watchdog_start (GstVlmCameraSrc * self)
 {
+  /* self->lock alone (leaf) */
   g_mutex_lock (&self->lock);
   self->watchdog_stop = FALSE;
   self->last_frame_us = g_get_monotonic_time ();
@@ -1094,6 +1099,7 @@ watchdog_stop (GstVlmCameraSrc * self)
     return;
   self->watchdog = NULL;
 
+  /* self->lock alone (leaf), released before the join */
   g_mutex_lock (&self->lock);
   self->watchdog_stop = TRUE;
   g_cond_broadcast (&self->cond);

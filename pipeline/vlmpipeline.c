@@ -529,6 +529,7 @@ on_new_sample (GstAppSink * sink, gpointer data)
   if (gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
       && gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
           GST_MAP_READ)) {
+    /* cb_lock (read) only; the callback takes nothing of ours */
     g_rw_lock_reader_lock (&p->cb_lock);
     if (p->active && p->cb.on_frame)
       p->cb.on_frame (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
@@ -647,6 +648,7 @@ vlm_pipeline_new (const VlmConfig * config,
 static void
 release_frames (VlmPipeline * p)
 {
+  /* lock (leaf), then the pad's lock in gst_pad_remove_probe */
   g_mutex_lock (&p->lock);
   if (p->block_id) {
     gst_pad_remove_probe (p->block_pad, p->block_id);
@@ -667,6 +669,7 @@ hold_frame (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 static void
 hold_frames (VlmPipeline * p)
 {
+  /* lock (leaf), then the pad's lock in gst_pad_add_probe */
   g_mutex_lock (&p->lock);
   p->block_pad = gst_element_get_static_pad (p->link_target, "sink");
   p->block_id = gst_pad_add_probe (p->block_pad, GST_PAD_PROBE_TYPE_BLOCK |
@@ -710,6 +713,7 @@ note_first_error (VlmPipeline * p, GstMessage * msg)
   GError *e = NULL;
 
   gst_message_parse_error (msg, &e, NULL);
+  /* lock (leaf) */
   g_mutex_lock (&p->lock);
   if (p->first_error == NULL)
     p->first_error = g_strdup (e->message);
@@ -717,21 +721,25 @@ note_first_error (VlmPipeline * p, GstMessage * msg)
   g_error_free (e);
 }
 
-/* Bus sync handler (any thread): wanted messages to the dispatcher. */
+/* Bus sync handler (any thread): wanted messages to the dispatcher. A
+ * handler that returns GST_BUS_DROP owns the message: it is unreffed or
+ * handed to the dispatcher's queue. */
 static GstBusSyncReply
 bus_sync (GstBus * bus, GstMessage * msg, gpointer data)
 {
   VlmPipeline *p = data;
 
-  if (!is_wanted (msg))
+  if (!is_wanted (msg)) {
+    gst_message_unref (msg);
     return GST_BUS_DROP;
+  }
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
     note_first_error (p, msg);
     release_frames (p);
   } else if (is_model_ready (msg)) {
     release_frames (p);
   }
-  g_async_queue_push (p->queue, gst_message_ref (msg));
+  g_async_queue_push (p->queue, msg);
   return GST_BUS_DROP;
 }
 
@@ -814,6 +822,7 @@ dispatcher_run (gpointer data)
 
     if (item == &dispatcher_stop_marker)
       break;
+    /* cb_lock (read) only, for the callback's duration */
     g_rw_lock_reader_lock (&p->cb_lock);
     if (p->active)
       dispatch (p, item);
@@ -852,6 +861,7 @@ vlm_pipeline_start (VlmPipeline * p, GError ** err)
   if (p->dispatcher)
     return TRUE;
 
+  /* lock, then cb_lock: taken one after the other, never nested */
   g_mutex_lock (&p->lock);
   g_clear_pointer (&p->first_error, g_free);
   g_mutex_unlock (&p->lock);
@@ -873,6 +883,7 @@ vlm_pipeline_start (VlmPipeline * p, GError ** err)
       GST_STATE_CHANGE_FAILURE)
     return TRUE;
 
+  /* lock (leaf) */
   g_mutex_lock (&p->lock);
   why = g_strdup (p->first_error ? p->first_error :
       "The pipeline refused to start.");
@@ -907,7 +918,8 @@ vlm_pipeline_stop (VlmPipeline * p)
   if (p == NULL)
     return;
 
-  /* waits for a callback in progress; none starts after this */
+  /* cb_lock (write) alone: waits for a callback in progress; none starts
+   * after this */
   g_rw_lock_writer_lock (&p->cb_lock);
   p->active = FALSE;
   g_rw_lock_writer_unlock (&p->cb_lock);

@@ -656,15 +656,16 @@ test_gl_auto_without_gl_is_cpu_path (void **state)
 static void
 test_gl_path_describes_file (void **state)
 {
-  VlmConfig *config = test_config (VLM_SOURCE_URI);
   VlmPipelineOptions o = options (VLM_SINK_APP, FALSE);
   VlmPipelineCallbacks cb;
+  VlmConfig *config;
   Collector *c;
   GError *err = NULL;
   VlmPipeline *p;
 
   if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
     skip ();
+  config = test_config (VLM_SOURCE_URI);
   c = collector_new ();
   cb = callbacks_for (c);
   config->gl = VLM_GL_ON;
@@ -689,11 +690,12 @@ test_gl_path_describes_file (void **state)
 static void
 test_no_camera_is_an_error (void **state)
 {
-  VlmConfig *config = test_config (VLM_SOURCE_CAMERA);
+  VlmConfig *config;
   GError *err;
 
   if (have_camera ())
     skip ();
+  config = test_config (VLM_SOURCE_CAMERA);
   err = new_error (config);
   assert_true (g_error_matches (err, VLM_PIPELINE_ERROR,
           VLM_PIPELINE_ERROR_NO_CAMERA));
@@ -706,13 +708,14 @@ test_no_camera_is_an_error (void **state)
 static void
 test_no_camera_falls_back_to_test_pattern (void **state)
 {
-  VlmConfig *config = test_config (VLM_SOURCE_CAMERA);
   VlmPipelineOptions o = options (VLM_SINK_APP, TRUE);
+  VlmConfig *config;
   Collector *c;
   VlmPipeline *p;
 
   if (have_camera ())
     skip ();
+  config = test_config (VLM_SOURCE_CAMERA);
   c = collector_new ();
   config->fallback_test = TRUE;
   p = start (config, &o, c);
@@ -832,20 +835,19 @@ test_no_callback_after_stop (void **state)
 static void
 test_describe_now_gives_one_caption (void **state)
 {
-  VlmConfig *config = test_config (VLM_SOURCE_TEST);
   VlmPipelineOptions o = options (VLM_SINK_NONE, TRUE);
+  GstElement *d = gst_element_factory_make ("vlmdescribe", NULL);
+  gboolean has_action = g_signal_lookup ("describe-now",
+      G_OBJECT_TYPE (d)) != 0;
+  VlmConfig *config;
   Collector *c;
   VlmPipeline *p;
-  GstElementFactory *f = gst_element_factory_find ("vlmdescribe");
-  GstElement *probe = gst_element_factory_create (f, NULL);
-  gboolean has_action = g_signal_lookup ("describe-now",
-      G_OBJECT_TYPE (probe)) != 0;
 
-  gst_object_unref (probe);
-  gst_object_unref (f);
+  gst_object_unref (d);
   if (!has_action)
     skip ();
 
+  config = test_config (VLM_SOURCE_TEST);
   c = collector_new ();
   config->continuous = FALSE;
   config->rate_n = 30;
