@@ -32,6 +32,65 @@ vlm_frame_converter_free (VlmFrameConverter * c)
   g_free (c);
 }
 
+void
+vlm_resize_geometry (int in_w, int in_h, int par_n, int par_d, int out_w,
+    int out_h, VlmResizeMode mode, VlmResizeGeometry * g)
+{
+  double dw, dh;
+
+  par_n = MAX (par_n, 1);
+  par_d = MAX (par_d, 1);
+  /* display width in units of pixel heights */
+  dw = (double) in_w * par_n / par_d;
+  dh = in_h;
+
+  g->src_x = g->src_y = 0;
+  g->src_w = in_w;
+  g->src_h = in_h;
+  g->dst_x = g->dst_y = 0;
+  g->dst_w = out_w;
+  g->dst_h = out_h;
+
+  if (mode == VLM_RESIZE_LETTERBOX) {
+    if (out_w == out_h) {
+      int size = out_w;
+
+      if (dw >= dh) {
+        g->dst_h = MAX (1, (int) lround (size * dh / dw));
+        g->dst_y = (size - g->dst_h) / 2;
+      } else {
+        g->dst_w = MAX (1, (int) lround (size * dw / dh));
+        g->dst_x = (size - g->dst_w) / 2;
+      }
+    } else if (dw * out_h >= dh * out_w) {
+      g->dst_h = CLAMP ((int) lround (out_w * dh / dw), 1, out_h);
+      g->dst_y = (out_h - g->dst_h) / 2;
+    } else {
+      g->dst_w = CLAMP ((int) lround (out_h * dw / dh), 1, out_w);
+      g->dst_x = (out_w - g->dst_w) / 2;
+    }
+  } else if (mode == VLM_RESIZE_CROP) {
+    if (out_w == out_h) {
+      if (dw >= dh) {
+        g->src_w = MAX (1, (int) lround (dh * par_d / par_n));
+        g->src_w = MIN (g->src_w, in_w);
+        g->src_x = (in_w - g->src_w) / 2;
+      } else {
+        g->src_h = MAX (1, (int) lround (dw));
+        g->src_h = MIN (g->src_h, in_h);
+        g->src_y = (in_h - g->src_h) / 2;
+      }
+    } else if (dw * out_h >= dh * out_w) {
+      g->src_w = CLAMP ((int) lround (dh * out_w / out_h * par_d / par_n), 1,
+          in_w);
+      g->src_x = (in_w - g->src_w) / 2;
+    } else {
+      g->src_h = CLAMP ((int) lround (dw * out_h / out_w), 1, in_h);
+      g->src_y = (in_h - g->src_h) / 2;
+    }
+  }
+}
+
 static gboolean
 same_input (const GstVideoInfo * a, const GstVideoInfo * b)
 {
@@ -48,13 +107,7 @@ static gboolean
 ensure_converter (VlmFrameConverter * c, const GstVideoInfo * in,
     VlmResizeMode mode, int size)
 {
-  int w = GST_VIDEO_INFO_WIDTH (in), h = GST_VIDEO_INFO_HEIGHT (in);
-  int par_n = MAX (GST_VIDEO_INFO_PAR_N (in), 1);
-  int par_d = MAX (GST_VIDEO_INFO_PAR_D (in), 1);
-  /* display width in units of pixel heights */
-  double dw = (double) w * par_n / par_d, dh = h;
-  int src_x = 0, src_y = 0, src_w = w, src_h = h;
-  int dst_x = 0, dst_y = 0, dst_w = size, dst_h = size;
+  VlmResizeGeometry g;
   GstStructure *opts;
 
   if (c->conv && c->mode == mode && c->size == size
@@ -64,25 +117,9 @@ ensure_converter (VlmFrameConverter * c, const GstVideoInfo * in,
     gst_video_converter_free (c->conv);
   c->conv = NULL;
 
-  if (mode == VLM_RESIZE_LETTERBOX) {
-    if (dw >= dh) {
-      dst_h = MAX (1, (int) lround (size * dh / dw));
-      dst_y = (size - dst_h) / 2;
-    } else {
-      dst_w = MAX (1, (int) lround (size * dw / dh));
-      dst_x = (size - dst_w) / 2;
-    }
-  } else if (mode == VLM_RESIZE_CROP) {
-    if (dw >= dh) {
-      src_w = MAX (1, (int) lround (dh * par_d / par_n));
-      src_w = MIN (src_w, w);
-      src_x = (w - src_w) / 2;
-    } else {
-      src_h = MAX (1, (int) lround (dw));
-      src_h = MIN (src_h, h);
-      src_y = (h - src_h) / 2;
-    }
-  }
+  vlm_resize_geometry (GST_VIDEO_INFO_WIDTH (in), GST_VIDEO_INFO_HEIGHT (in),
+      GST_VIDEO_INFO_PAR_N (in), GST_VIDEO_INFO_PAR_D (in), size, size, mode,
+      &g);
 
   gst_video_info_set_format (&c->out_info, GST_VIDEO_FORMAT_RGB, size, size);
   /* the converter wants these equal; they mean nothing for one image */
@@ -91,14 +128,14 @@ ensure_converter (VlmFrameConverter * c, const GstVideoInfo * in,
   GST_VIDEO_INFO_INTERLACE_MODE (&c->out_info) =
       GST_VIDEO_INFO_INTERLACE_MODE (in);
   opts = gst_structure_new ("vlm-frame",
-      GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, src_x,
-      GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, src_y,
-      GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, src_w,
-      GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, src_h,
-      GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, dst_x,
-      GST_VIDEO_CONVERTER_OPT_DEST_Y, G_TYPE_INT, dst_y,
-      GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, dst_w,
-      GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, dst_h,
+      GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, g.src_x,
+      GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, g.src_y,
+      GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, g.src_w,
+      GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, g.src_h,
+      GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, g.dst_x,
+      GST_VIDEO_CONVERTER_OPT_DEST_Y, G_TYPE_INT, g.dst_y,
+      GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, g.dst_w,
+      GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, g.dst_h,
       GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, TRUE,
       GST_VIDEO_CONVERTER_OPT_BORDER_ARGB, G_TYPE_UINT, 0xff7f7f7fu,
       GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,

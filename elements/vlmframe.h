@@ -22,6 +22,20 @@ typedef enum {
   VLM_RESIZE_STRETCH,         /* whole frame, aspect not kept */
 } VlmResizeMode;
 
+/* Where the picture goes: the source rectangle (input pixels) is resampled
+ * into the destination rectangle (output pixels); output pixels outside
+ * the destination rectangle get the pad colour. */
+typedef struct {
+  int src_x, src_y, src_w, src_h;
+  int dst_x, dst_y, dst_w, dst_h;
+} VlmResizeGeometry;
+
+/* The rectangles for an in_w x in_h input of pixel aspect ratio
+ * par_n/par_d fitted into out_w x out_h with mode. vlm_frame_convert and the GL
+ * path (vlmglresize.h) both use it, so their bars and crops agree. */
+void vlm_resize_geometry (int in_w, int in_h, int par_n, int par_d,
+    int out_w, int out_h, VlmResizeMode mode, VlmResizeGeometry * g);
+
 typedef struct VlmFrameConverter VlmFrameConverter;
 
 VlmFrameConverter *vlm_frame_converter_new (void);

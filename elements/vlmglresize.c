@@ -24,66 +24,6 @@ GST_DEBUG_CATEGORY_STATIC (vlm_gl_resize_debug);
 /* ------------------------------------------------------------------ */
 
 void
-vlm_resize_geometry (int in_w, int in_h, int par_n, int par_d, int out_w,
-    int out_h, VlmResizeMode mode, VlmResizeGeometry * g)
-{
-  double dw, dh;
-
-  par_n = MAX (par_n, 1);
-  par_d = MAX (par_d, 1);
-  /* display width in units of pixel heights */
-  dw = (double) in_w * par_n / par_d;
-  dh = in_h;
-
-  g->src_x = g->src_y = 0;
-  g->src_w = in_w;
-  g->src_h = in_h;
-  g->dst_x = g->dst_y = 0;
-  g->dst_w = out_w;
-  g->dst_h = out_h;
-
-  if (mode == VLM_RESIZE_LETTERBOX) {
-    if (out_w == out_h) {
-      /* vlmframe.c's expressions, so that both paths round alike */
-      int size = out_w;
-
-      if (dw >= dh) {
-        g->dst_h = MAX (1, (int) lround (size * dh / dw));
-        g->dst_y = (size - g->dst_h) / 2;
-      } else {
-        g->dst_w = MAX (1, (int) lround (size * dw / dh));
-        g->dst_x = (size - g->dst_w) / 2;
-      }
-    } else if (dw * out_h >= dh * out_w) {
-      g->dst_h = CLAMP ((int) lround (out_w * dh / dw), 1, out_h);
-      g->dst_y = (out_h - g->dst_h) / 2;
-    } else {
-      g->dst_w = CLAMP ((int) lround (out_h * dw / dh), 1, out_w);
-      g->dst_x = (out_w - g->dst_w) / 2;
-    }
-  } else if (mode == VLM_RESIZE_CROP) {
-    if (out_w == out_h) {
-      if (dw >= dh) {
-        g->src_w = MAX (1, (int) lround (dh * par_d / par_n));
-        g->src_w = MIN (g->src_w, in_w);
-        g->src_x = (in_w - g->src_w) / 2;
-      } else {
-        g->src_h = MAX (1, (int) lround (dw));
-        g->src_h = MIN (g->src_h, in_h);
-        g->src_y = (in_h - g->src_h) / 2;
-      }
-    } else if (dw * out_h >= dh * out_w) {
-      g->src_w = CLAMP ((int) lround (dh * out_w / out_h * par_d / par_n), 1,
-          in_w);
-      g->src_x = (in_w - g->src_w) / 2;
-    } else {
-      g->src_h = CLAMP ((int) lround (dw * out_h / out_w), 1, in_h);
-      g->src_y = (in_h - g->src_h) / 2;
-    }
-  }
-}
-
-void
 vlm_resize_taps (int in_size, int out_size, VlmResizeTaps * t)
 {
   /* the operations of gst_video_resampler_init for the linear method

@@ -5,7 +5,7 @@
  * One fragment-shader pass that resamples an RGBA texture (any size, any
  * pixel aspect ratio) into the model's input image, letterboxed (bars of a
  * pad colour), centre-cropped or stretched, exactly like the CPU path of
- * vlmframe.h: same rectangles (vlm_resize_geometry), same filter.
+ * vlmframe.h: same rectangles (vlm_resize_geometry of vlmframe.h), same filter.
  *
  * The filter is the "linear" resampler of GstVideoConverter, which the
  * CPU path uses: per axis a tent (triangle) over the source texels whose
@@ -30,7 +30,7 @@
  * (Mali-400 class), texture coordinates of inputs wider than ~2048 px
  * lose precision.
  *
- * Threads: vlm_resize_geometry and vlm_resize_taps are plain functions.
+ * Threads: vlm_resize_taps is a plain function.
  * Everything taking a VlmGLResize runs on the GL thread of its context
  * (gst_gl_context_thread_add), including vlm_gl_resize_new and _free.
  */
@@ -43,20 +43,6 @@
 #include "vlmframe.h"
 
 G_BEGIN_DECLS
-
-/* Where the picture goes: the source rectangle (input pixels) is resampled
- * into the destination rectangle (output pixels); output pixels outside
- * the destination rectangle get the pad colour. */
-typedef struct {
-  int src_x, src_y, src_w, src_h;
-  int dst_x, dst_y, dst_w, dst_h;
-} VlmResizeGeometry;
-
-/* The rectangles for an in_w x in_h input of pixel aspect ratio
- * par_n/par_d fitted into out_w x out_h with mode; for a square output
- * the same integers as vlm_frame_convert (vlmframe.c) uses. */
-void vlm_resize_geometry (int in_w, int in_h, int par_n, int par_d,
-    int out_w, int out_h, VlmResizeMode mode, VlmResizeGeometry * g);
 
 /* The filter of one axis resampling in_size texels to out_size pixels
  * (GstVideoResampler's linear method; see above). */
