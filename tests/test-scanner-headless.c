@@ -109,12 +109,13 @@ validate_vtt (const char *path)
   while (lines[i]) {
     Cue cue = { 0 };
     const char *s;
-    GString *text = g_string_new (NULL);
+    GString *text;
 
     while (lines[i] && lines[i][0] == '\0')
       i++;
     if (lines[i] == NULL)
       break;
+    text = g_string_new (NULL);
     if (strstr (lines[i], "-->") == NULL)
       i++;                      /* cue identifier */
     assert_non_null (lines[i]);
