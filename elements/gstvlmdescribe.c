@@ -23,6 +23,10 @@
  * until the `describe-now` action signal asks for one; that signal also
  * forces the next frame in continuous mode, past the rate limit and the
  * scene-change test (the "describe now" button of an app).
+ * #GstVlmDescribe:drop-frames set to %FALSE is for files played as fast as
+ * they decode: instead of dropping, the streaming thread then waits for
+ * the model (its loading, then each due frame), so a file gets a caption
+ * for every max-rate interval of its stream time.
  *
  * Each caption comes out, partial (as tokens stream) and final, through:
  * the meta on every following video buffer; element messages `vlm-caption`
@@ -126,6 +130,7 @@ enum {
   PROP_RESUME_TEMP,
   PROP_WORKER_NICE,
   PROP_CONTINUOUS,
+  PROP_DROP_FRAMES,
   PROP_STATS,
   PROP_LAST_IMAGE,
 };
@@ -159,6 +164,7 @@ enum {
 #define DEFAULT_PROP_RESUME_TEMP 75.0
 #define DEFAULT_PROP_WORKER_NICE 10
 #define DEFAULT_PROP_CONTINUOUS TRUE
+#define DEFAULT_PROP_DROP_FRAMES TRUE
 
 /* The worker reads the thermal sensor at most once per second of stream
  * time (on the frame it is offered then). */
@@ -227,6 +233,7 @@ struct _GstVlmDescribe {
   gdouble throttle_temp, cooldown_temp, resume_temp;
   gint worker_nice;
   gboolean continuous;
+  gboolean drop_frames;
   guint ctx_cookie;             /* bumped when a context parameter changes */
 
   /* Worker and frame slot. Protected by self->lock, a leaf lock: nothing
@@ -489,6 +496,14 @@ gst_vlm_describe_class_init (GstVlmDescribeClass * klass)
           "Caption frames at max-rate (TRUE) or only when asked with the "
           "describe-now action signal (FALSE)", DEFAULT_PROP_CONTINUOUS,
           rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_DROP_FRAMES,
+      g_param_spec_boolean ("drop-frames", "Drop frames",
+          "TRUE (live sources): a frame that is due while the model is busy "
+          "replaces the one waiting, frames never wait; FALSE (files "
+          "played as fast as possible): the streaming thread waits for the "
+          "model to load and to take each due frame, so every due frame is "
+          "described and the pipeline runs at the model's pace",
+          DEFAULT_PROP_DROP_FRAMES, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters (frames, offered, throttled, described, captions, "
@@ -608,6 +623,7 @@ gst_vlm_describe_init (GstVlmDescribe * self)
   self->resume_temp = DEFAULT_PROP_RESUME_TEMP;
   self->worker_nice = DEFAULT_PROP_WORKER_NICE;
   self->continuous = DEFAULT_PROP_CONTINUOUS;
+  self->drop_frames = DEFAULT_PROP_DROP_FRAMES;
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
@@ -704,6 +720,28 @@ take_slot_locked (GstVlmDescribe * self, gboolean * forced)
   self->slot = NULL;
   self->slot_forced = FALSE;
   return b;
+}
+
+/* drop-frames = FALSE: waits while the model loads and, for a frame that
+ * is due, until the worker is free to take it. self->lock held; wakes on
+ * the worker's broadcasts, a flush and a stop. */
+static void
+wait_for_worker_locked (GstVlmDescribe * self, GstClockTime pts, gint n,
+    gint d, gboolean continuous)
+{
+  while (!self->flushing && !self->stopping && !self->eos) {
+    gboolean due;
+
+    if (!self->loading) {
+      if (!self->ready)
+        return;
+      due = self->describe_requested
+          || (continuous && frame_due_locked (self, pts, n, d));
+      if (!due || (!self->busy && self->slot == NULL))
+        return;
+    }
+    g_cond_wait (&self->cond, &self->lock);
+  }
 }
 
 /* Queues a serialized event for text_src (takes it) and wakes the
@@ -867,6 +905,9 @@ gst_vlm_describe_set_property (GObject * object, guint prop_id,
     case PROP_CONTINUOUS:
       self->continuous = g_value_get_boolean (value);
       break;
+    case PROP_DROP_FRAMES:
+      self->drop_frames = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -956,6 +997,9 @@ gst_vlm_describe_get_property (GObject * object, guint prop_id,
       break;
     case PROP_CONTINUOUS:
       g_value_set_boolean (value, self->continuous);
+      break;
+    case PROP_DROP_FRAMES:
+      g_value_set_boolean (value, self->drop_frames);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1433,17 +1477,20 @@ gst_vlm_describe_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   guint64 t0 = now_ns (), dt;
   GstBuffer *old = NULL;
   gint n, d;
-  gboolean continuous;
+  gboolean continuous, drop;
 
   GST_OBJECT_LOCK (self);
   n = self->rate_n;
   d = self->rate_d;
   continuous = self->continuous;
+  drop = self->drop_frames;
   GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->lock);
   self->n_frames++;
   self->last_seen_pts = pts;
+  if (!drop)
+    wait_for_worker_locked (self, pts, n, d, continuous);
   if (self->ready && self->have_info && !self->flushing && !self->stopping
       && !self->eos) {
     gboolean forced = self->describe_requested;
@@ -1646,7 +1693,10 @@ emit_caption (DescribeRun * run, gboolean final)
       run->text->str, final, run->id, (guint64) run->pts, (guint64) latency);
 
   if (final || run->partial_text) {
-    GstBuffer *tb = gst_buffer_new_memdup (run->text->str, run->text->len);
+    /* an empty caption (the model ended at once) is an empty buffer */
+    GstBuffer *tb = run->text->len > 0 ?
+        gst_buffer_new_memdup (run->text->str, run->text->len) :
+        gst_buffer_new ();
     GstFlowReturn ret;
 
     GST_BUFFER_PTS (tb) = run->pts;
@@ -1758,6 +1808,8 @@ thermal_init (GstVlmDescribe * self, ThermalState * ts)
             "protection."),
         ("vlm_thermal_new(): no zone %s under %s", zone ? zone : "(auto)",
             root ? root : "/sys/class/thermal"));
+    /* the state too, for status displays */
+    post_thermal (self, VLM_THERMAL_NO_SENSOR, NAN, 1.0, NULL);
   } else {
     GST_INFO_OBJECT (self, "thermal zone %s", vlm_thermal_zone (ts->thermal));
     g_mutex_lock (&self->lock);

@@ -498,6 +498,11 @@ add_processing (Builder * b, const VlmConfig * c, GError ** err)
   if (p->describe == NULL)
     return FALSE;
   configure_describe (p->describe, c);
+  /* a file played as fast as it decodes: due frames wait for the model
+   * instead of being dropped, so the whole file is narrated */
+  if (p->wait_for_model && !p->opts.sync
+      && has_property (p->describe, "drop-frames"))
+    g_object_set (p->describe, "drop-frames", FALSE, NULL);
 
   if (p->uses_gl && !builder_add (b, "gldownload", "download", err))
     return FALSE;

@@ -78,9 +78,9 @@ clip=build/sample-scene.webm
 vtt=build/sample-scene.vtt
 [ -f "$clip" ] || bash scripts/make-sample-clip.sh "$clip"
 echo "== no camera or no display: headless on $clip (a rendered room: a door,"
-echo "   a rolling ball), at its frame rate, captions as they come:"
+echo "   a rolling ball), a caption for every 3 s of the clip:"
 # the rendered room barely changes: describe it even so (scene-change=0)
-"$scanner" --headless --realtime --input "$clip" --output "$vtt" \
+"$scanner" --headless --input "$clip" --output "$vtt" \
   --set describe.scene-change=0 "${model_args[@]}"
 echo
 echo "== $vtt"

@@ -503,6 +503,42 @@ test_file_eos_after_captions (void **state)
   collector_free (c);
 }
 
+/* Played as fast as it decodes, the file is still narrated all through:
+ * one caption per max-rate interval of its stream time (1 s at 30 fps,
+ * 4 captions a second: PTS 0, 8/30, 16/30, 24/30 s). */
+static void
+test_file_narrated_every_interval (void **state)
+{
+  Collector *c = collector_new ();
+  VlmConfig *config = test_config (VLM_SOURCE_URI);
+  VlmPipelineOptions o = options (VLM_SINK_NONE, FALSE);
+  GstClockTime last = 0;
+  VlmPipeline *p;
+
+  config->rate_n = 4;
+  config->rate_d = 1;
+  p = start (config, &o, c);
+  assert_true (wait_for (c, got_eos, WAIT_S));
+  assert_int_equal (c->n_final, 4);
+  for (guint i = 0, k = 0; i < c->captions->len; i++) {
+    Caption *cap = &g_array_index (c->captions, Caption, i);
+
+    /* the first frame at or past each quarter second after the last */
+    if (cap->final) {
+      if (k > 0) {
+        assert_true (cap->pts >= last + GST_SECOND / 4);
+        assert_true (cap->pts < last + GST_SECOND / 4 + GST_SECOND / 30);
+      }
+      last = cap->pts;
+      k++;
+    }
+  }
+  stop (p, c);
+  vlm_pipeline_free (p);
+  vlm_config_free (config);
+  collector_free (c);
+}
+
 static void
 test_app_sink_gets_rgba_frames (void **state)
 {
@@ -897,6 +933,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_file_captions_describe_real_frames),
     cmocka_unit_test (test_file_eos_after_captions),
+    cmocka_unit_test (test_file_narrated_every_interval),
     cmocka_unit_test (test_app_sink_gets_rgba_frames),
     cmocka_unit_test (test_missing_file_is_an_error),
     cmocka_unit_test (test_missing_file_uri_is_an_error),

@@ -819,6 +819,66 @@ test_describe_now_overrides_rate_and_scene (void **state)
   fixture_free (&f);
 }
 
+/* drop-frames=FALSE: frames pushed as fast as possible (a file) wait for
+ * the model, from before it is loaded on: every due frame is described. */
+static void
+test_no_drop_describes_every_due_frame (void **state)
+{
+  Fixture f = fixture_new (FALSE, "max-rate", 2, 1, "drop-frames", FALSE,
+      NULL);
+
+  for (int i = 0; i < 30; i++)
+    push_frame (&f, i, i * GST_SECOND / 10);
+  assert_true (wait_finals (f.c, 6));
+  for (guint i = 0; i < 6; i++)
+    assert_int_equal (final_cap (f.c, i).pts, i * GST_SECOND / 2);
+  assert_int_equal (stat_u64 (f.e, "described"), 6);
+  assert_int_equal (stat_u64 (f.e, "throttled"), 24);
+  fixture_free (&f);
+}
+
+typedef struct {
+  Fixture *f;
+  gint done;                    /* atomic: the push returned */
+} PushJob;
+
+static gpointer
+push_second (gpointer data)
+{
+  PushJob *j = data;
+
+  gst_harness_push (j->f->h, frame (2, GST_SECOND));
+  g_atomic_int_set (&j->done, 1);
+  return NULL;
+}
+
+/* A streaming thread waiting for the busy model is released by a flush. */
+static void
+test_no_drop_wait_ends_on_flush (void **state)
+{
+  Fixture f = fixture_new (TRUE, "max-rate", 0, 1, "drop-frames", FALSE,
+      "max-tokens", 4096, "post-messages", TRUE, NULL);
+  PushJob j = { &f, 0 };
+  GstMessage *m;
+  GThread *t;
+
+  gst_harness_set_drop_buffers (f.h, TRUE);
+  assert_int_equal (gst_harness_push (f.h, frame (1, 0)), GST_FLOW_OK);
+  /* inference has started when the first piece is out */
+  m = wait_message (f.bus, "vlm-caption");
+  assert_non_null (m);
+  gst_message_unref (m);
+  t = g_thread_new ("push", push_second, &j);
+  g_usleep (G_USEC_PER_SEC / 5);
+  assert_int_equal (g_atomic_int_get (&j.done), 0);     /* it waits */
+  assert_true (gst_harness_push_event (f.h, gst_event_new_flush_start ()));
+  g_thread_join (t);
+  assert_int_equal (g_atomic_int_get (&j.done), 1);
+  assert_true (gst_harness_push_event (f.h, gst_event_new_flush_stop (TRUE)));
+  assert_int_equal (stat_u64 (f.e, "described"), 1);
+  fixture_free (&f);
+}
+
 static void
 test_eos_drains_caption_in_flight (void **state)
 {
@@ -1039,6 +1099,8 @@ main (void)
     cmocka_unit_test (test_static_scene_skipped),
     cmocka_unit_test (test_not_continuous_describes_on_request_only),
     cmocka_unit_test (test_describe_now_overrides_rate_and_scene),
+    cmocka_unit_test (test_no_drop_describes_every_due_frame),
+    cmocka_unit_test (test_no_drop_wait_ends_on_flush),
     cmocka_unit_test (test_eos_drains_caption_in_flight),
     cmocka_unit_test (test_flush_aborts_fast),
     cmocka_unit_test (test_error_missing_file),
