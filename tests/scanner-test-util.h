@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "test-util.h"
+
 #define ST_LIMIT_S "90"         /* no child runs longer (coreutils timeout) */
 
 typedef struct {
@@ -129,28 +131,6 @@ st_make_clip (const char *dir, const char *path, int n, int fps,
   g_free (caps);
   g_free (loc);
   return rc;
-}
-
-/* rm -r of a test's directory. */
-static void
-st_rm_rf (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (d) {
-    while ((name = g_dir_read_name (d))) {
-      gchar *p = g_build_filename (path, name, NULL);
-
-      if (g_file_test (p, G_FILE_TEST_IS_DIR))
-        st_rm_rf (p);
-      else
-        g_unlink (p);
-      g_free (p);
-    }
-    g_dir_close (d);
-  }
-  g_rmdir (path);
 }
 
 #endif /* SCANNER_TEST_UTIL_H */

@@ -20,7 +20,8 @@
 #include <string.h>
 
 #include "vlmpipeline.h"
-#include "model-gen.h"
+#include "model-util.h"
+#include "test-util.h"
 
 #define WAIT_S 120              /* generous: the valgrind run is slow */
 #define W 160
@@ -37,24 +38,12 @@ static gchar *text_path, *mmproj_path, *clip_path;
 static int
 make_model (void)
 {
-  char err[512], vocab[4096];
-  const char *shared = getenv ("VLM_SHARED_DIR");
-  vlm_gen_params p = vlm_gen_default_params ();
-  vlm_gen_result r;
+  char text[4200], mmproj[4200];
 
-  snprintf (vocab, sizeof vocab, "%s/tokenizer/ggml-vocab-llama-spm.gguf",
-      shared ? shared : "../shared");
-  p.preset = "tiny-ldpv2";
-  p.seed = 1;
-  p.out_dir = tmp_dir;
-  p.vocab_path = g_file_test (vocab, G_FILE_TEST_EXISTS) ? vocab : NULL;
-  p.n_threads = 2;
-  if (vlm_gen_make_model (&p, &r, err, sizeof err) != VLM_GEN_OK) {
-    fprintf (stderr, "generating the model: %s\n", err);
+  if (tu_make_model ("tiny-ldpv2", tmp_dir, text, mmproj, sizeof text) != 0)
     return -1;
-  }
-  text_path = g_strdup (r.text_path);
-  mmproj_path = g_strdup (r.mmproj_path);
+  text_path = g_strdup (text);
+  mmproj_path = g_strdup (mmproj);
   return 0;
 }
 
@@ -99,31 +88,10 @@ group_setup (void **state)
   return 0;
 }
 
-static void
-rm_rf (const gchar * path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  if (d) {
-    while ((name = g_dir_read_name (d))) {
-      gchar *p = g_build_filename (path, name, NULL);
-
-      if (g_file_test (p, G_FILE_TEST_IS_DIR))
-        rm_rf (p);
-      else
-        g_unlink (p);
-      g_free (p);
-    }
-    g_dir_close (d);
-  }
-  g_rmdir (path);
-}
-
 static int
 group_teardown (void **state)
 {
-  rm_rf (tmp_dir);
+  tu_tmpdir_remove (tmp_dir);
   g_free (tmp_dir);
   g_free (text_path);
   g_free (mmproj_path);

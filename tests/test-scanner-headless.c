@@ -40,7 +40,7 @@ group_setup (void **state)
 static int
 group_teardown (void **state)
 {
-  st_rm_rf (tmp_dir);
+  tu_tmpdir_remove (tmp_dir);
   g_free (model);
   g_free (mmproj);
   g_free (clip);

@@ -108,7 +108,7 @@ static int
 group_teardown (void **state)
 {
   xvfb_stop ();
-  st_rm_rf (tmp_dir);
+  tu_tmpdir_remove (tmp_dir);
   g_free (model);
   g_free (mmproj);
   g_free (clip);

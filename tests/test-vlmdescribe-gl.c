@@ -20,7 +20,8 @@
 #include <glib/gstdio.h>
 
 #include "gl-test-util.h"
-#include "model-gen.h"
+#include "model-util.h"
+#include "test-util.h"
 #include "vlmframe.h"
 
 #define WAIT_S 120
@@ -38,48 +39,10 @@ static char text_path[4200], mmproj_path[4200];
 static int
 gen_model (void)
 {
-  char err[512], vocab[4096];
-  const char *shared = getenv ("VLM_SHARED_DIR");
-  const char *base = getenv ("TMPDIR");
-  vlm_gen_params p = vlm_gen_default_params ();
-  vlm_gen_result r;
-
-  snprintf (tmp_dir, sizeof tmp_dir, "%s/test-vlmdescribe-gl-XXXXXX",
-      base && *base ? base : "/tmp");
-  if (mkdtemp (tmp_dir) == NULL)
+  if (tu_tmpdir_new (tmp_dir, sizeof tmp_dir, "test-vlmdescribe-gl") == NULL)
     return -1;
-  snprintf (vocab, sizeof vocab, "%s/tokenizer/ggml-vocab-llama-spm.gguf",
-      shared ? shared : "../shared");
-  p.preset = "tiny-ldpv2";
-  p.seed = 1;
-  p.out_dir = tmp_dir;
-  p.vocab_path = g_file_test (vocab, G_FILE_TEST_EXISTS) ? vocab : NULL;
-  p.n_threads = 2;
-  if (vlm_gen_make_model (&p, &r, err, sizeof err) != VLM_GEN_OK) {
-    fprintf (stderr, "generating the model: %s\n", err);
-    return -1;
-  }
-  snprintf (text_path, sizeof text_path, "%s", r.text_path);
-  snprintf (mmproj_path, sizeof mmproj_path, "%s", r.mmproj_path);
-  return 0;
-}
-
-static void
-rm_rf (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (d) {
-    while ((name = g_dir_read_name (d))) {
-      gchar *p = g_build_filename (path, name, NULL);
-
-      g_unlink (p);
-      g_free (p);
-    }
-    g_dir_close (d);
-  }
-  g_rmdir (path);
+  return tu_make_model ("tiny-ldpv2", tmp_dir, text_path, mmproj_path,
+      sizeof text_path);
 }
 
 /* ------------------------------------------------------------------ */
@@ -438,7 +401,7 @@ gl_setup (void **state)
 static int
 teardown (void **state)
 {
-  rm_rf (tmp_dir);
+  tu_tmpdir_remove (tmp_dir);
   gst_deinit ();
   gl_test_stop_xvfb ();
   return 0;

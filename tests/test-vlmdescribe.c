@@ -23,7 +23,8 @@
 
 #include "gstvlmcaptionmeta.h"
 #include "vlmframe.h"
-#include "model-gen.h"
+#include "model-util.h"
+#include "test-util.h"
 
 #define WAIT_S 60               /* generous: the valgrind run is slow */
 #define W 64
@@ -39,32 +40,6 @@ static char small_text_path[4200], small_mmproj_path[4200];
 /* ------------------------------------------------------------------ */
 
 static int
-gen (const char *preset, char *text, char *mmproj)
-{
-  char err[512], vocab[4096];
-  const char *shared = getenv ("VLM_SHARED_DIR");
-  vlm_gen_params p = vlm_gen_default_params ();
-  vlm_gen_result r;
-
-  snprintf (vocab, sizeof vocab, "%s/tokenizer/ggml-vocab-llama-spm.gguf",
-      shared ? shared : "../shared");
-  p.preset = preset;
-  p.seed = 1;
-  p.out_dir = tmp_dir;
-  p.vocab_path = g_file_test (vocab, G_FILE_TEST_EXISTS) ? vocab : NULL;
-  p.n_threads = 2;
-  if (vlm_gen_make_model (&p, &r, err, sizeof err) != VLM_GEN_OK) {
-    fprintf (stderr, "generating %s: %s\n", preset, err);
-    return -1;
-  }
-  if (text)
-    snprintf (text, 4200, "%s", r.text_path);
-  if (mmproj)
-    snprintf (mmproj, 4200, "%s", r.mmproj_path);
-  return 0;
-}
-
-static int
 group_setup (void **state)
 {
   const char *base = getenv ("TMPDIR");
@@ -74,41 +49,21 @@ group_setup (void **state)
       base && *base ? base : "/tmp");
   if (mkdtemp (tmp_dir) == NULL)
     return -1;
-  if (gen ("tiny-ldpv2", text_path, mmproj_path) != 0)
+  if (tu_make_model ("tiny-ldpv2", tmp_dir, text_path, mmproj_path, 4200) != 0)
     return -1;
-  if (gen ("tiny-mlp", NULL, mlp_mmproj_path) != 0)
+  if (tu_make_model ("tiny-mlp", tmp_dir, NULL, mlp_mmproj_path, 4200) != 0)
     return -1;
   /* 128 px SigLIP tower: the cheapest to encode, for the cycles test */
-  if (gen ("tiny-idefics3", small_text_path, small_mmproj_path) != 0)
+  if (tu_make_model ("tiny-idefics3", tmp_dir, small_text_path,
+          small_mmproj_path, 4200) != 0)
     return -1;
   return 0;
-}
-
-static void
-rm_rf (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (d) {
-    while ((name = g_dir_read_name (d))) {
-      gchar *p = g_build_filename (path, name, NULL);
-
-      if (g_file_test (p, G_FILE_TEST_IS_DIR))
-        rm_rf (p);
-      else
-        g_unlink (p);
-      g_free (p);
-    }
-    g_dir_close (d);
-  }
-  g_rmdir (path);
 }
 
 static int
 group_teardown (void **state)
 {
-  rm_rf (tmp_dir);
+  tu_tmpdir_remove (tmp_dir);
   gst_deinit ();
   return 0;
 }
