@@ -28,76 +28,24 @@
 #include <unistd.h>
 
 #include "vlmframe.h"
+#include "xvfb-util.h"
 #include "vlmglresize.h"
 
-static pid_t gl_test_xvfb_pid = -1;
-
-/* Starts Xvfb and sets DISPLAY; FALSE (with a message) if it cannot. */
+/* Starts Xvfb and sets DISPLAY (VLM_TEST_DISPLAY=:N: that server
+ * instead); FALSE (with a message) if it cannot. */
 G_GNUC_UNUSED static gboolean
 gl_test_start_xvfb (void)
 {
-  int fds[2];
-  char buf[32] = "";
-  size_t got = 0;
-  gint64 end;
   const char *given = getenv ("VLM_TEST_DISPLAY");
+  char display[32];
 
   if (given && *given) {
     setenv ("DISPLAY", given, 1);
     return TRUE;
   }
-  if (pipe (fds) != 0)
+  if (tu_xvfb_start (display, sizeof display) != 0)
     return FALSE;
-  gl_test_xvfb_pid = fork ();
-  if (gl_test_xvfb_pid < 0)
-    return FALSE;
-  if (gl_test_xvfb_pid == 0) {
-    char fd_s[16];
-    int null = open ("/dev/null", O_RDWR);
-
-    prctl (PR_SET_PDEATHSIG, SIGTERM);
-    close (fds[0]);
-    if (null >= 0) {
-      dup2 (null, 0);
-      dup2 (null, 1);
-      dup2 (null, 2);
-    }
-    snprintf (fd_s, sizeof fd_s, "%d", fds[1]);
-    execlp ("Xvfb", "Xvfb", "-displayfd", fd_s, "-screen", "0",
-        "1280x720x24", "-nolisten", "tcp", NULL);
-    _exit (127);
-  }
-  close (fds[1]);
-  end = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-  while (got < sizeof buf - 1 && !strchr (buf, '\n')) {
-    struct pollfd p = { fds[0], POLLIN, 0 };
-    int left = (int) ((end - g_get_monotonic_time ()) / 1000);
-    ssize_t n;
-
-    if (left <= 0 || poll (&p, 1, left) <= 0)
-      break;
-    n = read (fds[0], buf + got, sizeof buf - 1 - got);
-    if (n <= 0)
-      break;
-    got += (size_t) n;
-    buf[got] = '\0';
-  }
-  close (fds[0]);
-  if (!strchr (buf, '\n')) {
-    fprintf (stderr, "gl-test: Xvfb did not start (is the xvfb package "
-        "installed?)\n");
-    kill (gl_test_xvfb_pid, SIGTERM);
-    waitpid (gl_test_xvfb_pid, NULL, 0);
-    gl_test_xvfb_pid = -1;
-    return FALSE;
-  }
-  {
-    char display[40];
-
-    snprintf (display, sizeof display, ":%d", atoi (buf));
-    setenv ("DISPLAY", display, 1);
-    fprintf (stderr, "gl-test: Xvfb on %s\n", display);
-  }
+  setenv ("DISPLAY", display, 1);
   unsetenv ("WAYLAND_DISPLAY");
   return TRUE;
 }
@@ -105,11 +53,7 @@ gl_test_start_xvfb (void)
 G_GNUC_UNUSED static void
 gl_test_stop_xvfb (void)
 {
-  if (gl_test_xvfb_pid > 0) {
-    kill (gl_test_xvfb_pid, SIGTERM);
-    waitpid (gl_test_xvfb_pid, NULL, 0);
-  }
-  gl_test_xvfb_pid = -1;
+  tu_xvfb_stop ();
 }
 
 /* A photo-like RGBA picture: smooth gradients and soft blobs, different

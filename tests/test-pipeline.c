@@ -22,6 +22,7 @@
 #include "vlmpipeline.h"
 #include "model-util.h"
 #include "test-util.h"
+#include "xvfb-util.h"
 
 #define WAIT_S 120              /* generous: the valgrind run is slow */
 #define W 160
@@ -656,7 +657,7 @@ test_gl_auto_without_gl_is_cpu_path (void **state)
   vlm_config_free (config);
 }
 
-/* Runs only with a display (e.g. under xvfb-run): the GL path. */
+/* The GL path, on the private Xvfb of `test-pipeline --gl`. */
 static void
 test_gl_path_describes_file (void **state)
 {
@@ -667,8 +668,6 @@ test_gl_path_describes_file (void **state)
   GError *err = NULL;
   VlmPipeline *p;
 
-  if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
-    skip ();
   config = test_config (VLM_SOURCE_URI);
   c = collector_new ();
   cb = callbacks_for (c);
@@ -895,9 +894,34 @@ test_thermal_cooldown_reported (void **state)
   g_free (zone);
 }
 
-int
-main (void)
+/* --gl: the GL tests, with a private X server (not under valgrind) */
+static int
+gl_group_setup (void **state)
 {
+  char display[32];
+
+  if (tu_xvfb_start (display, sizeof display) != 0)
+    return -1;
+  g_setenv ("DISPLAY", display, TRUE);
+  g_unsetenv ("WAYLAND_DISPLAY");
+  return group_setup (state);
+}
+
+static int
+gl_group_teardown (void **state)
+{
+  int r = group_teardown (state);
+
+  tu_xvfb_stop ();
+  return r;
+}
+
+int
+main (int argc, char **argv)
+{
+  const struct CMUnitTest gl_tests[] = {
+    cmocka_unit_test (test_gl_path_describes_file),
+  };
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_file_captions_describe_real_frames),
     cmocka_unit_test (test_file_eos_after_captions),
@@ -910,7 +934,6 @@ main (void)
     cmocka_unit_test (test_bad_mmproj_path_names_key),
     cmocka_unit_test (test_gl_on_without_display),
     cmocka_unit_test (test_gl_auto_without_gl_is_cpu_path),
-    cmocka_unit_test (test_gl_path_describes_file),
     cmocka_unit_test (test_no_camera_is_an_error),
     cmocka_unit_test (test_no_camera_falls_back_to_test_pattern),
     cmocka_unit_test (test_config_reaches_elements),
@@ -920,5 +943,8 @@ main (void)
     cmocka_unit_test (test_thermal_cooldown_reported),
   };
 
+  if (argc > 1 && strcmp (argv[1], "--gl") == 0)
+    return cmocka_run_group_tests (gl_tests, gl_group_setup,
+        gl_group_teardown);
   return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }

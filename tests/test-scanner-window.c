@@ -23,61 +23,29 @@
 #include <unistd.h>
 
 #include "scanner-test-util.h"
+#include "xvfb-util.h"
 
 #define WIN_W 1280
 #define WIN_H 800
 
 static char tmp_dir[4096];
 static gchar *model, *mmproj, *clip, *shot;
-static GPid xvfb_pid;
 static gchar *display;
 
 /* ------------------------------------------------------------------ */
 /* Xvfb                                                                */
 /* ------------------------------------------------------------------ */
 
-/* Starts Xvfb on a free display; it writes the number to our pipe. */
+/* Starts Xvfb; DISPLAY=:N for the app's environment. */
 static int
 xvfb_start (void)
 {
-  const char *argv[] = { "Xvfb", "-displayfd", "1", "-screen", "0",
-    "1280x1024x24", "-nolisten", "tcp", "-noreset", NULL
-  };
-  GError *error = NULL;
-  int out = -1;
-  char buf[32] = { 0 };
-  size_t len = 0;
+  char d[32];
 
-  if (!g_spawn_async_with_pipes (NULL, (gchar **) argv, NULL,
-          G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-          &xvfb_pid, NULL, &out, NULL, &error)) {
-    fprintf (stderr, "cannot start Xvfb: %s\n", error->message);
-    g_error_free (error);
+  if (tu_xvfb_start (d, sizeof d) != 0)
     return -1;
-  }
-  /* blocks until Xvfb is ready (or gone: read returns 0) */
-  while (len < sizeof buf - 1 && read (out, buf + len, 1) == 1
-      && buf[len] != '\n')
-    len++;
-  close (out);
-  if (len == 0 || !g_ascii_isdigit (buf[0])) {
-    fprintf (stderr, "Xvfb did not start\n");
-    return -1;
-  }
-  buf[len] = '\0';
-  display = g_strdup_printf ("DISPLAY=:%s", buf);
+  display = g_strdup_printf ("DISPLAY=%s", d);
   return 0;
-}
-
-static void
-xvfb_stop (void)
-{
-  if (xvfb_pid <= 0)
-    return;
-  kill (xvfb_pid, SIGTERM);
-  waitpid (xvfb_pid, NULL, 0);
-  g_spawn_close_pid (xvfb_pid);
-  xvfb_pid = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -107,7 +75,7 @@ group_setup (void **state)
 static int
 group_teardown (void **state)
 {
-  xvfb_stop ();
+  tu_xvfb_stop ();
   tu_tmpdir_remove (tmp_dir);
   g_free (model);
   g_free (mmproj);
