@@ -24,9 +24,12 @@
  * #GstVlmCameraSrc:framerate) is a preference, not a demand: the camera
  * delivers that size and rate when it can, else that size at any rate,
  * else the largest size up to it at up to that rate, else whatever it
- * offers. The frames then pass a `videoconvert` and a `videoscale`, which
- * work only when downstream asks for a format or size the camera does not
- * give. The source pad has raw video in system memory.
+ * offers. When the camera has a better match for that mode in Motion JPEG
+ * than in raw video (USB webcams often give 720p at 30 fps only as MJPEG),
+ * it takes the MJPEG and decodes it (`jpegdec`). The frames then pass a
+ * `videoconvert` and a `videoscale`, which work only when downstream asks
+ * for a format or size the camera does not give. The source pad has raw
+ * video in system memory.
  *
  * When no camera is found, or the wanted one is not there, the NULL to
  * READY state change fails with a #GST_RESOURCE_ERROR_NOT_FOUND error whose
@@ -843,52 +846,102 @@ discard_element (GstElement * e)
     gst_object_unref (gst_object_ref_sink (e));
 }
 
-/* The wanted mode as a preference list: that size at that rate, that size
- * at any rate, up to that size at up to that rate, anything. */
+/* The wanted mode as a preference list of `media` (video/x-raw or
+ * image/jpeg): that size at that rate, that size at any rate, up to that
+ * size at up to that rate, anything. */
 static GstCaps *
-mode_caps (const Settings * s)
+mode_caps (const Settings * s, const gchar * media)
 {
   GstCaps *caps = gst_caps_new_empty ();
 
-  gst_caps_append_structure (caps, gst_structure_new ("video/x-raw",
+  gst_caps_append_structure (caps, gst_structure_new (media,
           "width", G_TYPE_INT, s->width, "height", G_TYPE_INT, s->height,
           "framerate", GST_TYPE_FRACTION, s->fps_n, s->fps_d, NULL));
-  gst_caps_append_structure (caps, gst_structure_new ("video/x-raw",
+  gst_caps_append_structure (caps, gst_structure_new (media,
           "width", G_TYPE_INT, s->width, "height", G_TYPE_INT, s->height,
           NULL));
-  gst_caps_append_structure (caps, gst_structure_new ("video/x-raw",
+  gst_caps_append_structure (caps, gst_structure_new (media,
           "width", GST_TYPE_INT_RANGE, 1, s->width,
           "height", GST_TYPE_INT_RANGE, 1, s->height,
           "framerate", GST_TYPE_FRACTION_RANGE, 0, 1, s->fps_n, s->fps_d,
           NULL));
-  gst_caps_append_structure (caps, gst_structure_new_empty ("video/x-raw"));
+  gst_caps_append_structure (caps, gst_structure_new_empty (media));
   return caps;
+}
+
+/* The first preference of `wanted` that `offered` has (0 = the wanted
+ * mode), or G_MAXUINT when none. */
+static guint
+best_preference (GstCaps * offered, GstCaps * wanted)
+{
+  for (guint i = 0; i < gst_caps_get_size (wanted); i++) {
+    GstCaps *one = gst_caps_copy_nth (wanted, i);
+    gboolean hit = gst_caps_can_intersect (offered, one);
+
+    gst_caps_unref (one);
+    if (hit)
+      return i;
+  }
+  return G_MAXUINT;
+}
+
+/* Whether to take the camera's Motion JPEG rather than its raw video: when
+ * MJPEG has a better match for the wanted mode (USB webcams often give 720p
+ * at 30 fps only as MJPEG). Asks the source, opened in READY, what it
+ * offers; state-change thread. */
+static gboolean
+prefer_mjpeg (GstElement * source, const Settings * s)
+{
+  GstPad *pad = gst_element_get_static_pad (source, "src");
+  GstCaps *offered, *raw, *jpeg;
+  gboolean mjpeg = FALSE;
+
+  if (pad == NULL)
+    return FALSE;
+  if (gst_element_set_state (source, GST_STATE_READY) !=
+      GST_STATE_CHANGE_FAILURE) {
+    offered = gst_pad_query_caps (pad, NULL);
+    raw = mode_caps (s, "video/x-raw");
+    jpeg = mode_caps (s, "image/jpeg");
+    mjpeg = best_preference (offered, jpeg) < best_preference (offered, raw);
+    gst_caps_unref (offered);
+    gst_caps_unref (raw);
+    gst_caps_unref (jpeg);
+  }
+  gst_element_set_state (source, GST_STATE_NULL);
+  gst_object_unref (pad);
+  return mjpeg;
 }
 
 static GstPadProbeReturn frame_probe (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data);
 
-/* Adds source ! capsfilter (wanted mode) ! videoconvert ! videoscale and
- * targets the ghost pad at the end. Takes source. FALSE after posting the
- * error; the caller then removes what was added. */
+/* Adds source ! capsfilter (wanted mode) [! jpegdec] ! videoconvert !
+ * videoscale and targets the ghost pad at the end. Takes source. FALSE
+ * after posting the error; the caller then removes what was added. */
 static gboolean
 build_chain (GstVlmCameraSrc * self, GstElement * source, const Settings * s)
 {
+  gboolean mjpeg = prefer_mjpeg (source, s);
   GstElement *filter = gst_element_factory_make ("capsfilter", "mode");
+  GstElement *decode = mjpeg ? gst_element_factory_make ("jpegdec", "decode")
+      : gst_element_factory_make ("identity", "decode");
   GstElement *convert = gst_element_factory_make ("videoconvert", "convert");
   GstElement *scale = gst_element_factory_make ("videoscale", "scale");
   GstCaps *caps;
   GstPad *pad;
 
-  if (filter == NULL || convert == NULL || scale == NULL)
+  if (filter == NULL || decode == NULL || convert == NULL || scale == NULL)
     goto missing_element;
 
-  caps = mode_caps (s);
+  GST_INFO_OBJECT (self, "camera output: %s", mjpeg ? "Motion JPEG" : "raw");
+  caps = mode_caps (s, mjpeg ? "image/jpeg" : "video/x-raw");
   g_object_set (filter, "caps", caps, NULL);
   gst_caps_unref (caps);
 
-  gst_bin_add_many (GST_BIN (self), source, filter, convert, scale, NULL);
-  if (!gst_element_link_many (source, filter, convert, scale, NULL))
+  gst_bin_add_many (GST_BIN (self), source, filter, decode, convert, scale,
+      NULL);
+  if (!gst_element_link_many (source, filter, decode, convert, scale, NULL))
     goto link_failed;
 
   /* every frame and EOS from the camera feeds the stall watchdog */
@@ -907,11 +960,13 @@ build_chain (GstVlmCameraSrc * self, GstElement * source, const Settings * s)
 missing_element:
   {
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("The GStreamer elements capsfilter, videoconvert and videoscale "
-            "are needed (gstreamer1.0-plugins-base)."),
+        ("The GStreamer elements capsfilter, identity, videoconvert, "
+            "videoscale (gstreamer1.0-plugins-base) and jpegdec "
+            "(gstreamer1.0-plugins-good) are needed."),
         ("gst_element_factory_make() failed"));
     discard_element (source);
     discard_element (filter);
+    discard_element (decode);
     discard_element (convert);
     discard_element (scale);
     return FALSE;
@@ -920,8 +975,9 @@ link_failed:
   {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("The camera source does not give raw video."),
-        ("gst_element_link_many() failed: %s ! capsfilter ! videoconvert ! "
-            "videoscale", GST_OBJECT_NAME (source)));
+        ("gst_element_link_many() failed: %s ! capsfilter ! %s ! "
+            "videoconvert ! videoscale", GST_OBJECT_NAME (source),
+            mjpeg ? "jpegdec" : "identity"));
     return FALSE;
   }
 }

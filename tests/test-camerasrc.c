@@ -496,6 +496,20 @@ test_mode_larger_camera_not_scaled (void **state)
   gst_caps_unref (caps);
 }
 
+/* A webcam that gives the wanted mode only as Motion JPEG: decoded. */
+static void
+test_mode_mjpeg_camera_is_decoded (void **state)
+{
+  GstCaps *caps = negotiated_caps ("videotestsrc is-live=true ! capsfilter "
+      "caps=video/x-raw,width=320,height=240,framerate=30/1 ! jpegenc",
+      320, 240, 30, 1);
+
+  assert_true (gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "video/x-raw"));
+  assert_mode (caps, 320, 240, 30, 1);
+  gst_caps_unref (caps);
+}
+
 static void
 test_active_backend_and_reopen (void **state)
 {
@@ -662,6 +676,7 @@ main (void)
     cmocka_unit_test (test_mode_negotiated_down_to_what_camera_has),
     cmocka_unit_test (test_mode_wanted_size_at_other_rate),
     cmocka_unit_test (test_mode_larger_camera_not_scaled),
+    cmocka_unit_test (test_mode_mjpeg_camera_is_decoded),
     cmocka_unit_test (test_active_backend_and_reopen),
     cmocka_unit_test (test_stall_posts_error),
     cmocka_unit_test (test_no_stall_while_frames_flow),
