@@ -959,19 +959,8 @@ test_split_streaming_consistent (void **state)
   uint32_t seed = 7;
   for (int round = 0; round < 300; round++) {
     char text[256];
-    size_t len = 0;
-    seed = seed * 1664525u + 1013904223u;
-    int n = 1 + (int) ((seed >> 16) % 20);
-    for (int k = 0; k < n; k++) {
-      seed = seed * 1664525u + 1013904223u;
-      const char *piece = pieces[(seed >> 16) % n_pieces];
-      size_t pl = strlen (piece);
-      if (len + pl < sizeof text) {
-        memcpy (text + len, piece, pl);
-        len += pl;
-      }
-    }
-    text[len] = '\0';
+    size_t len = tu_random_text (text, sizeof text, pieces, n_pieces, 20,
+        &seed);
     Split whole = { 0 };
     vlm_speech_split (text, true, split_cb, &whole);
     for (int i = 0; i < whole.n; i++)

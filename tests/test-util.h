@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,33 @@ tu_utf8_valid (const unsigned char *p, size_t n)
     i += need + 1;
   }
   return true;
+}
+
+/* A random text of 1..max_pieces pieces (fewer when out would overflow),
+ * drawn with an LCG from *seed (advanced); NUL-terminated in out. */
+static inline size_t
+tu_random_text (char *out, size_t cap, const char *const *pieces,
+    size_t n_pieces, int max_pieces, uint32_t * seed)
+{
+  size_t len = 0;
+  int n;
+
+  *seed = *seed * 1664525u + 1013904223u;
+  n = 1 + (int) ((*seed >> 16) % (uint32_t) max_pieces);
+  for (int k = 0; k < n; k++) {
+    const char *piece;
+    size_t pl;
+
+    *seed = *seed * 1664525u + 1013904223u;
+    piece = pieces[(*seed >> 16) % n_pieces];
+    pl = strlen (piece);
+    if (len + pl < cap) {
+      memcpy (out + len, piece, pl);
+      len += pl;
+    }
+  }
+  out[len] = '\0';
+  return len;
 }
 
 #endif /* VLM_TEST_UTIL_H */

@@ -527,19 +527,8 @@ test_random_text_valid (void **state)
   int cues = 0;
   for (int i = 0; i < 300; i++) {
     char text[512];
-    size_t len = 0;
-    seed = seed * 1664525u + 1013904223u;
-    int n = 1 + (int) ((seed >> 16) % 24);
-    for (int k = 0; k < n; k++) {
-      seed = seed * 1664525u + 1013904223u;
-      const char *piece = pieces[(seed >> 16) % n_pieces];
-      size_t pl = strlen (piece);
-      if (len + pl < sizeof text) {
-        memcpy (text + len, piece, pl);
-        len += pl;
-      }
-    }
-    text[len] = '\0';
+
+    tu_random_text (text, sizeof text, pieces, n_pieces, 24, &seed);
     seed = seed * 1664525u + 1013904223u;
     t += (seed >> 16) % 3 == 0 ? 0 : (uint64_t) ((seed >> 8) % 5000) * MS;
     if (i == 150)
