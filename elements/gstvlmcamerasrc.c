@@ -925,13 +925,14 @@ build_chain (GstVlmCameraSrc * self, GstElement * source, const Settings * s)
   gboolean mjpeg = prefer_mjpeg (source, s);
   GstElement *filter = gst_element_factory_make ("capsfilter", "mode");
   GstElement *decode = mjpeg ? gst_element_factory_make ("jpegdec", "decode")
-      : gst_element_factory_make ("identity", "decode");
+      : NULL;
   GstElement *convert = gst_element_factory_make ("videoconvert", "convert");
   GstElement *scale = gst_element_factory_make ("videoscale", "scale");
   GstCaps *caps;
   GstPad *pad;
 
-  if (filter == NULL || decode == NULL || convert == NULL || scale == NULL)
+  if (filter == NULL || (mjpeg && decode == NULL) || convert == NULL
+      || scale == NULL)
     goto missing_element;
 
   GST_INFO_OBJECT (self, "camera output: %s", mjpeg ? "Motion JPEG" : "raw");
@@ -939,9 +940,15 @@ build_chain (GstVlmCameraSrc * self, GstElement * source, const Settings * s)
   g_object_set (filter, "caps", caps, NULL);
   gst_caps_unref (caps);
 
-  gst_bin_add_many (GST_BIN (self), source, filter, decode, convert, scale,
-      NULL);
-  if (!gst_element_link_many (source, filter, decode, convert, scale, NULL))
+  gst_bin_add_many (GST_BIN (self), source, filter, convert, scale, NULL);
+  if (decode != NULL) {
+    gst_bin_add (GST_BIN (self), decode);
+    if (!gst_element_link_many (source, filter, decode, convert, NULL))
+      goto link_failed;
+  } else if (!gst_element_link_many (source, filter, convert, NULL)) {
+    goto link_failed;
+  }
+  if (!gst_element_link (convert, scale))
     goto link_failed;
 
   /* every frame and EOS from the camera feeds the stall watchdog */
@@ -960,9 +967,9 @@ build_chain (GstVlmCameraSrc * self, GstElement * source, const Settings * s)
 missing_element:
   {
     GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("The GStreamer elements capsfilter, identity, videoconvert, "
-            "videoscale (gstreamer1.0-plugins-base) and jpegdec "
-            "(gstreamer1.0-plugins-good) are needed."),
+        ("The GStreamer elements capsfilter, videoconvert, videoscale "
+            "(gstreamer1.0-plugins-base) and, for Motion JPEG cameras, "
+            "jpegdec (gstreamer1.0-plugins-good) are needed."),
         ("gst_element_factory_make() failed"));
     discard_element (source);
     discard_element (filter);
@@ -975,9 +982,9 @@ link_failed:
   {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("The camera source does not give raw video."),
-        ("gst_element_link_many() failed: %s ! capsfilter ! %s ! "
+        ("gst_element_link_many() failed: %s ! capsfilter%s ! "
             "videoconvert ! videoscale", GST_OBJECT_NAME (source),
-            mjpeg ? "jpegdec" : "identity"));
+            mjpeg ? " ! jpegdec" : ""));
     return FALSE;
   }
 }

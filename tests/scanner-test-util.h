@@ -1,10 +1,10 @@
 /* gst-vlm — helpers of the vlm-scanner end-to-end tests: running the app
- * (and the tools that make a model and a clip) as child processes, each
+ * (and gst-launch-1.0, which makes a clip) as child processes, each
  * bounded by a time limit. Include after <cmocka.h>; static functions
  * only. Needs GLib.
  *
  * Environment (tests/meson.build): VLM_SCANNER (the app), VLM_BUILD_DIR
- * (vlm/vlm-make-model), VLM_SHARED_DIR (the tokenizer vocabulary).
+ * (the build tree), VLM_SHARED_DIR (the tokenizer vocabulary).
  */
 #ifndef SCANNER_TEST_UTIL_H
 #define SCANNER_TEST_UTIL_H
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "model-util.h"
 #include "test-util.h"
 
 #define ST_LIMIT_S "90"         /* no child runs longer (coreutils timeout) */
@@ -83,26 +84,13 @@ st_scanner (void)
 static int
 st_make_model (const char *dir, gchar ** text, gchar ** mmproj)
 {
-  const char *build = g_getenv ("VLM_BUILD_DIR");
-  const char *shared = g_getenv ("VLM_SHARED_DIR");
-  gchar *tool = g_build_filename (build ? build : ".", "vlm", "vlm-make-model",
-      NULL);
-  gchar *vocab = g_build_filename (shared ? shared : "../shared", "tokenizer",
-      "ggml-vocab-llama-spm.gguf", NULL);
-  const char *argv[] = { tool, "--preset", "tiny-ldpv2", "--seed", "1",
-    "--out-dir", dir, "--vocab", vocab, NULL
-  };
-  StRun r = st_run (dir, argv, NULL);
-  int rc = r.status;
+  char t[4200], m[4200];
 
-  if (rc != 0)
-    fprintf (stderr, "vlm-make-model: %s%s\n", r.out, r.err);
-  st_run_clear (&r);
-  g_free (tool);
-  g_free (vocab);
-  *text = g_build_filename (dir, "tiny-ldpv2-text-q8_0.gguf", NULL);
-  *mmproj = g_build_filename (dir, "tiny-ldpv2-mmproj-f16.gguf", NULL);
-  return rc;
+  if (tu_make_model ("tiny-ldpv2", dir, t, m, sizeof t) != 0)
+    return -1;
+  *text = g_strdup (t);
+  *mmproj = g_strdup (m);
+  return 0;
 }
 
 /* A VP8/WebM clip of n frames at fps, 320x240, of a videotestsrc
