@@ -206,30 +206,78 @@ NAME (tile_q8_0_t) (int64_t k, const uint8_t *w, size_t ldw,
   TILE_STORE ();
 }
 
+/* The 8 copies of a binary16 scale as floats (one broadcast load). */
+INL __m256
+NAME (bcast_fp16) (const uint8_t *p)
+{
+  return _mm256_cvtph_ps (_mm_set1_epi16 ((short) vlm_k_u16 (p)));
+}
+
+#if X86_512
+/* VNNI form. The 16 packed bytes go to both halves unshifted: the low
+ * half keeps the low nibbles (weights 0..15), the high half the high
+ * nibbles in place, i.e. 16 x weights 16..31 (dpbusd accumulates in
+ * int32 without the saturation of maddubs, so 240 x 127 is fine). The
+ * high lanes' 16 is taken back by the scale: d/16 there, exact, so the
+ * result equals the shifted form bit for bit while the unpacking costs
+ * one AND instead of shift, insert and AND. The -8 offset becomes
+ * -8 sum x (low) and -128 sum x (high), once per activation block. */
+INL void
+NAME (tile_q4_0_t) (int64_t k, const uint8_t *w, size_t ldw,
+    const uint8_t *x, size_t ldx, float *y, size_t ldy,
+    const int MR, const int NR)
+{
+  const __m256i mask = _mm256_set_m128i (_mm_set1_epi8 ((char) 0xf0),
+      _mm_set1_epi8 (0x0f));
+  const __m256i off = _mm256_set_m128i (_mm_set1_epi8 ((char) 128),
+      _mm_set1_epi8 (8));
+  const __m256 sixteenth = _mm256_set_m128 (_mm_set1_ps (1.0f / 16),
+      _mm_set1_ps (1.0f));
+
+  TILE_ZERO ();
+  for (int64_t b = 0; b < k / 32; b++) {
+    __m256i xq[4], corr[4];
+    __m256 dx[4];
+    UNROLL
+    for (int j = 0; j < NR; j++) {
+      const uint8_t *p = x + j * ldx + 34 * b;
+      xq[j] = NAME (loadu) (p + 2);
+      corr[j] = _mm256_sub_epi32 (_mm256_setzero_si256 (),
+          _mm256_dpbusd_epi32 (_mm256_setzero_si256 (), off, xq[j]));
+      dx[j] = _mm256_mul_ps (NAME (bcast_fp16) (p), sixteenth);
+    }
+    UNROLL
+    for (int i = 0; i < MR; i++) {
+      const uint8_t *p = w + i * ldw + 18 * b;
+      __m256i q = _mm256_and_si256 (_mm256_broadcastsi128_si256 (
+              _mm_loadu_si128 ((const __m128i *) (p + 2))), mask);
+      __m256 dw = NAME (bcast_fp16) (p);
+      UNROLL
+      for (int j = 0; j < NR; j++) {
+        __m256i s = _mm256_dpbusd_epi32 (corr[j], q, xq[j]);
+        acc[i][j] = _mm256_fmadd_ps (_mm256_cvtepi32_ps (s),
+            _mm256_mul_ps (dw, dx[j]), acc[i][j]);
+      }
+    }
+  }
+  TILE_STORE ();
+}
+#else
 /* Q4_0 levels stay unsigned (0..15): sum (q - 8) x is computed as
  * sum q x - 8 sum x, the second term once per activation block. */
 INL __m256i
 NAME (dot_u4) (__m256i q, __m256i x, __m256i minus_8sx)
 {
-#if X86_512
-  return _mm256_dpbusd_epi32 (minus_8sx, q, x);
-#else
   return _mm256_add_epi32 (minus_8sx, _mm256_madd_epi16 (
           _mm256_maddubs_epi16 (q, x), _mm256_set1_epi16 (1)));
-#endif
 }
 
 INL __m256i
 NAME (minus_8sum) (__m256i x)
 {
-#if X86_512
-  return _mm256_sub_epi32 (_mm256_setzero_si256 (),
-      _mm256_dpbusd_epi32 (_mm256_setzero_si256 (), _mm256_set1_epi8 (8), x));
-#else
   return _mm256_sub_epi32 (_mm256_setzero_si256 (), _mm256_madd_epi16 (
           _mm256_maddubs_epi16 (_mm256_set1_epi8 (8), x),
           _mm256_set1_epi16 (1)));
-#endif
 }
 
 INL void
@@ -267,6 +315,7 @@ NAME (tile_q4_0_t) (int64_t k, const uint8_t *w, size_t ldw,
   }
   TILE_STORE ();
 }
+#endif
 
 /* -- Q4_K weights, Q8_K activations --------------------------------- */
 
