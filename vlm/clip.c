@@ -15,9 +15,9 @@
  *     the F16 patch kernel);
  *   - products with F16 weights take F32 activations: ggml-cpu would
  *     round them to binary16 first (MATCH_MM_F16), but the golden
- *     reference does not (third round below), so that switch is off by
- *     default (embeddings 1.17e-3 / 1.46e-3 without it, 1.42e-3 / 1.63e-3
- *     with it);
+ *     reference shows no sign of it (third round below) and the
+ *     embeddings are closer without (1.17e-3 / 1.46e-3 against 1.42e-3 /
+ *     1.63e-3), so that switch is off by default;
  *   - GELU / quick-GELU go through binary16 tables;
  *   - attention is flash attention (chosen by CLIP_FLASH_ATTN_TYPE_AUTO on
  *     the CPU backend) over K, V cast to F16, Q F32, tiled kernel;
@@ -72,10 +72,16 @@
  *     0.96) and its mlp projector GELU is the binary16 tanh table (all
  *     5000 recovered outputs in [1, 3] are table outputs, 90.5 % of the
  *     binary16 values there are);
- *   - it does not round the input of layer 0's Q/K/V products (c = 0.14
- *     / -0.01), which ggml-cpu always does for F16 weights (vec_dot_type
- *     F16, also for tinyBLAS), so the tower did not run through that path
- *     with these F16 weights;
+ *   - rounding the input of layer 0's Q/K/V products (ggml-cpu does it
+ *     for every F16 weight: vec_dot_type F16, also for tinyBLAS) gets
+ *     c = 0.14 / -0.01: either the reference does not round there, or
+ *     its inputs there already differ from ours by about a binary16 ulp,
+ *     i.e. its noise arises before the first layer (only F32 operations
+ *     on ggml-cpu: patch convolution sum, positions, pre-LN, LN1).
+ *     Binary16 accumulation of the patch convolution (ggml_vec_dot_f16
+ *     with FP16 vector arithmetic) has exactly the reference's noise
+ *     level (|O - B| = 1.01 / 0.90 |ref - B|) but not its realisation
+ *     (c = 0.06 / 0.00);
  *   - its distance to exact arithmetic (7.2e-4 rms) is ~4x what any one
  *     binary16 rounding point gives and is matched by none of: BF16 or
  *     Q8_0 activations, BF16 weights, weight-rounding noise (correlated
