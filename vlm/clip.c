@@ -78,10 +78,18 @@
  *     its inputs there already differ from ours by about a binary16 ulp,
  *     i.e. its noise arises before the first layer (only F32 operations
  *     on ggml-cpu: patch convolution sum, positions, pre-LN, LN1).
- *     Binary16 accumulation of the patch convolution (ggml_vec_dot_f16
- *     with FP16 vector arithmetic) has exactly the reference's noise
- *     level (|O - B| = 1.01 / 0.90 |ref - B|) but not its realisation
- *     (c = 0.06 / 0.00);
+ *     Found: the reference forms the 588-term patch sums in 128 binary16
+ *     accumulators, element e into accumulator e % 128 by binary16 fused
+ *     multiply-adds (e, e+128, e+256, e+384), the accumulators and the
+ *     last 76 terms then summed in F32: c = 1.01 / 1.02. That is the main
+ *     loop of ggml_vec_dot_f16's SVE branch at a 512-bit vector length
+ *     (QEMU's default, or A64FX), i.e. an aarch64 build with FP16
+ *     arithmetic; 8-lane NEON, 256-bit SVE and binary16 reductions do
+ *     not fit (c <= 0.3). It brings the error to 1.18e-3 / 1.38e-3 max,
+ *     6.2e-4 / 6.7e-4 rms, and explains ~17 % of the difference. Next
+ *     step: emulate that build's other F16 kernels (tinyBLAS float16x8_t
+ *     for the products, its flash attention, vec_dot_f16 tails and
+ *     reductions of the exact ggml version) one by one with this test;
  *   - its distance to exact arithmetic (7.2e-4 rms) is ~4x what any one
  *     binary16 rounding point gives and is matched by none of: BF16 or
  *     Q8_0 activations, BF16 weights, weight-rounding noise (correlated
