@@ -19,6 +19,8 @@
 
 #include "tokenizer.h"
 
+#include "file-io.h"
+
 #define CHUNK 4096
 
 static double
@@ -27,26 +29,6 @@ now_s (void)
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
-
-/* Reads a whole file; NULL on error. */
-static char *
-read_file (const char *path, size_t *len)
-{
-  FILE *f = fopen (path, "rb");
-  char *data = NULL;
-  long size;
-
-  if (f == NULL)
-    return NULL;
-  if (fseek (f, 0, SEEK_END) == 0 && (size = ftell (f)) >= 0
-      && fseek (f, 0, SEEK_SET) == 0
-      && (data = malloc ((size_t) size + 1)) != NULL) {
-    *len = fread (data, 1, (size_t) size, f);
-    data[*len] = '\0';
-  }
-  fclose (f);
-  return data;
 }
 
 /* Repeats the test strings (separator lines replaced by newlines) up to
@@ -103,7 +85,7 @@ bench_one (const char *dir, const char *name, size_t target)
   snprintf (path, sizeof (path), "%s/tokenizer/%s.gguf", dir, name);
   vlm_vocab *vocab = vlm_vocab_load_file (path, NULL, err, sizeof (err));
   snprintf (path, sizeof (path), "%s/tokenizer/%s.gguf.inp", dir, name);
-  char *inp = read_file (path, &inp_len);
+  char *inp = vlm_tool_read_file (path, &inp_len);
   if (vocab == NULL || inp == NULL) {
     fprintf (stderr, "cannot load %s\n", vocab ? path : err);
     vlm_vocab_free (vocab);

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file-io.h"
 #include "gguf.h"
 #include "llama.h"
 #include "quant.h"
@@ -110,7 +111,7 @@ gelu_table (float x)
   return x <= -10.0f ? 0.0f : x >= 10.0f ? x : h16 (gelu (h16 (x)));
 }
 
-/* A tensor as floats (F16 converted exactly); exits when missing. */
+/* A tensor as floats (dequantised); exits when missing. */
 static float *
 tensor (const tower *t, const char *name, int64_t *n)
 {
@@ -121,10 +122,11 @@ tensor (const tower *t, const char *name, int64_t *n)
   }
   int64_t ne = vlm_gguf_tensor_nelems (gt);
   float *o = malloc ((size_t) ne * sizeof (float));
-  for (int64_t i = 0; i < ne; i++)
-    o[i] = gt->type == VLM_TYPE_F16
-        ? vlm_fp16_to_fp32 (((const uint16_t *) gt->data)[i])
-        : ((const float *) gt->data)[i];
+  if (vlm_dequantize_row (gt->type, gt->data, o, ne) == 0) {
+    fprintf (stderr, "vlm-golden-probe: tensor %s has an unhandled type\n",
+        name);
+    exit (1);
+  }
   if (n != NULL)
     *n = ne;
   return o;
@@ -136,28 +138,6 @@ layer_tensor (const tower *t, int l, const char *what)
   char name[128];
   snprintf (name, sizeof name, "v.blk.%d.%s", l, what);
   return tensor (t, name, NULL);
-}
-
-static void *
-read_file (const char *path, size_t *len)
-{
-  FILE *f = fopen (path, "rb");
-  if (f == NULL)
-    return NULL;
-  fseek (f, 0, SEEK_END);
-  long n = ftell (f);
-  rewind (f);
-  char *d = malloc ((size_t) n + 1);
-  if (fread (d, 1, (size_t) n, f) != (size_t) n) {
-    free (d);
-    d = NULL;
-  } else {
-    d[n] = '\0';
-  }
-  fclose (f);
-  if (len != NULL)
-    *len = (size_t) n;
-  return d;
 }
 
 /* The file of DIR whose name contains `part` and ends in `suffix`. */
@@ -445,10 +425,9 @@ coefficient (const float *ref, const float *base, const float *with, size_t n)
 }
 
 static void
-rounding_tests (const tower *t, const float *ref)
+rounding_tests (const tower *t, const float *ref, const float *exact)
 {
   size_t n = (size_t) t->n_out * t->out_dim;
-  float *exact = run_tower (t, 0, NULL);
   float *pix = run_tower (t, R_PIXELS, NULL);
   float *pix_act0 = run_tower (t, R_PIXELS | R_ACT0, NULL);
   float *synthetic = run_tower (t, R_ALL, NULL);
@@ -471,7 +450,7 @@ rounding_tests (const tower *t, const float *ref)
   rel_error (conv128, ref, t->n_out, t->out_dim, &mx, &rms);
   printf ("pixels + binary16 patch sums vs reference: max %.3g, rms %.3g\n",
       mx, rms);
-  free (exact); free (pix); free (pix_act0); free (synthetic); free (conv128);
+  free (pix); free (pix_act0); free (synthetic); free (conv128);
 }
 
 /* Solves A x = b (n x n, row-major, A copied) by Gaussian elimination
@@ -562,11 +541,11 @@ logits_test (const char *dir, const float *embd, const char *label)
   vlm_gguf *g = text ? vlm_gguf_open (text, NULL, NULL, 0) : NULL;
   vlm_llama *m = g ? vlm_llama_load (g, NULL, NULL, 0) : NULL;
   snprintf (path, sizeof path, "%s/ref.chunks.txt", dir);
-  char *chunks = read_file (path, NULL);
+  char *chunks = vlm_tool_read_file (path, NULL);
   snprintf (path, sizeof path, "%s/ref.logits.f32", dir);
-  float *ref = read_file (path, NULL);
+  float *ref = vlm_tool_read_file (path, NULL);
   snprintf (path, sizeof path, "%s/ref.greedy.txt", dir);
-  char *greedy = read_file (path, NULL);
+  char *greedy = vlm_tool_read_file (path, NULL);
   if (m == NULL || chunks == NULL || ref == NULL || greedy == NULL) {
     fprintf (stderr, "vlm-golden-probe: cannot load the text model or the "
         "reference files in %s\n", dir);
@@ -672,10 +651,10 @@ main (int argc, char **argv)
   char path[1024];
   size_t len;
   snprintf (path, sizeof path, "%s/image-%dx%d.rgb", dir, t.size, t.size);
-  t.image = read_file (path, &len);
+  t.image = vlm_tool_read_file (path, &len);
   snprintf (path, sizeof path, "%s/ref.image_embd.f32", dir);
   size_t ref_len;
-  float *ref = read_file (path, &ref_len);
+  float *ref = vlm_tool_read_file (path, &ref_len);
   int64_t n0;
   free (tensor (&t, t.ldp ? "mm.model.mlp.0.weight" : "mm.0.weight", &n0));
   t.out_dim = (int) (n0 / t.embd);
@@ -690,10 +669,10 @@ main (int argc, char **argv)
 
   printf ("%s: %s projector, %d layers used of %d, width %d\n", dir, proj,
       t.layers - 1, t.layers, t.embd);
-  rounding_tests (&t, ref);
+  float *exact = run_tower (&t, 0, NULL);
+  rounding_tests (&t, ref, exact);
   if (!t.ldp)
     gelu_table_test (&t, ref);
-  float *exact = run_tower (&t, 0, NULL);
   logits_test (dir, ref, "the reference's");
   logits_test (dir, exact, "exact (double)");
   free (exact);
