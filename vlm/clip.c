@@ -130,15 +130,13 @@ enum {
   MATCH_GGML = 32,              /* ggml-cpu's operation order (gx_*) */
   MATCH_L16 = 64,               /* ... of its AVX-512 build (else AVX2) */
   MATCH_ALL = 31,
-  MATCH_DEFAULT = MATCH_ALL & ~MATCH_MM_F16
+  MATCH_DEFAULT = MATCH_ALL & ~MATCH_MM_F16,    /* fast arithmetic */
+  MATCH_REFERENCE = MATCH_ALL | MATCH_GGML | MATCH_L16   /* bit-exact */
 };
 
-static int
-match_flags (void)
-{
-  const char *e = getenv ("VLM_CLIP_MATCH");
-  return e != NULL && *e != '\0' ? atoi (e) : MATCH_DEFAULT;
-}
+/* Auto picks the reference arithmetic up to this many multiply-adds per
+ * encode (about a second in its scalar code on one core). */
+#define AUTO_REFERENCE_MACS 2e8
 
 /* Sanity limits on hyper-parameters: far above any real vision tower,
  * low enough that no size computed from them can overflow. */
@@ -181,6 +179,7 @@ typedef struct {
 struct vlm_clip {
   proj_type proj;
   act_type act;
+  int arith;                    /* VLM_VISION_ARITH_* */
 
   /* hyper-parameters */
   int image_size, patch_size, grid, n_patches, n_pos;
@@ -881,34 +880,63 @@ gx_dot_tinyblas (const uint16_t *w, const float *x, int64_t k, int L)
   return gx_fold (acc, L);
 }
 
-/* ggml_vec_dot_f16: 4 accumulators of L lanes over steps of 4 L, the
- * GGML_F32xL_REDUCE, the rest in double. */
+/* The binary16 nearest to v, ties to even, in one rounding from double
+ * (a binary16 product plus a binary16 accumulator is exact there). */
 static float
-gx_vec_dot_f16 (const uint16_t *w, const float *x, int64_t n, int L)
+gx_h16d (double v)
 {
-  int64_t step = 4 * L, np = n / step * step;
-  float sum[4][16] = { { 0 } };
-  double sumf;
+  uint64_t u;
+  memcpy (&u, &v, sizeof u);
+  uint64_t sign = u & 0x8000000000000000ull, a = u ^ sign;
+  int e = (int) (a >> 52) - 1023;
 
-  for (int64_t i = 0; i < np; i += step)
-    for (int j = 0; j < 4; j++)
-      for (int e = 0; e < L; e++)
-        sum[j][e] = fmaf (x[i + j * L + e], vlm_fp16_to_fp32 (w[i + j * L
-                    + e]), sum[j][e]);
-  for (int e = 0; e < L; e++) {
-    sum[0][e] = sum[0][e] + sum[2][e];
-    sum[1][e] = sum[1][e] + sum[3][e];
+  /* normal binary16 range: round the 52-bit fraction to 10 bits */
+  if (e >= -14 && e <= 15) {
+    const uint64_t lsb = 1ull << 42, half = lsb >> 1;
+    uint64_t rem = a & (lsb - 1);
+    a -= rem;
+    if (rem > half || (rem == half && (a & lsb)))
+      a += lsb;
+    u = a | sign;
+    memcpy (&v, &u, sizeof v);
+    return fabs (v) >= 65520.0 ? (float) copysign (INFINITY, v) : (float) v;
   }
-  for (int e = 0; e < L; e++)
-    sum[0][e] = sum[0][e] + sum[1][e];
-  if (L == 16)
-    sumf = gx_fold (sum[0], 16);
-  else {
-    float h[4];
-    for (int i = 0; i < 4; i++)
-      h[i] = sum[0][i] + sum[0][i + 4];
-    sumf = (h[0] + h[1]) + (h[2] + h[3]);
-  }
+  if (v == 0.0 || !isfinite (v))
+    return (float) v;
+  frexp (fabs (v), &e);
+  double ulp = ldexp (1.0, (e - 1 < -14 ? -14 : e - 1) - 10);
+  double r = nearbyint (fabs (v) / ulp) * ulp;
+  return (float) copysign (r >= 65520.0 ? INFINITY : r, v);
+}
+
+/* ggml_vec_dot_f16 of the reference build, for dot products tinyBLAS
+ * refuses (length not a multiple of its lanes: the patch convolution):
+ * binary16 arithmetic in 4 vectors of 32 lanes, 8 vector loads per step
+ * of 256 elements (load c into vector c % 4, fused multiply-adds), the
+ * vectors added as (0 + 2) + (1 + 3), the 32 lanes folded (l + l+16 down
+ * to l + l+1), all rounded to binary16; the elements past the last
+ * whole step are then added one by one in double. x holds binary16
+ * values. */
+static float
+gx_vec_dot_f16 (const uint16_t *w, const float *x, int64_t n)
+{
+  float acc[4][32] = { { 0 } }, v[32];
+  int64_t np = n / 256 * 256;
+
+  for (int64_t i = 0; i < np; i += 256)
+    for (int c = 0; c < 8; c++)
+      for (int l = 0; l < 32; l++) {
+        int64_t e = i + c * 32 + l;
+        acc[c % 4][l] = gx_h16d ((double) x[e] * vlm_fp16_to_fp32 (w[e])
+            + acc[c % 4][l]);
+      }
+  for (int l = 0; l < 32; l++)
+    v[l] = gx_h16d ((double) gx_h16d ((double) acc[0][l] + acc[2][l])
+        + gx_h16d ((double) acc[1][l] + acc[3][l]));
+  for (int h = 16; h >= 1; h /= 2)
+    for (int l = 0; l < h; l++)
+      v[l] = gx_h16d ((double) v[l] + v[l + h]);
+  double sumf = v[0];
   for (int64_t i = np; i < n; i++)
     sumf += (double) (vlm_fp16_to_fp32 (w[i]) * x[i]);
   return (float) sumf;
@@ -936,7 +964,7 @@ gx_mm_slice (void *p, int ith, int nth)
       const uint16_t *wr = (const uint16_t *) ((const uint8_t *) j->w->data
           + o * j->w->row_bytes);
       float v = tiny ? gx_dot_tinyblas (wr, j->x + r * k, k, j->L)
-          : gx_vec_dot_f16 (wr, j->x + r * k, k, j->L);
+          : gx_vec_dot_f16 (wr, j->x + r * k, k);
       if (j->b)
         v = v + j->b[o];
       j->y[r * m + o] = v;
@@ -1678,6 +1706,43 @@ run_projector (vlm_pool * pool, const vlm_clip * c, scratch * s, float *out)
 /* Encoding: entry point                                               */
 /* ------------------------------------------------------------------ */
 
+void
+vlm_clip_set_arith (vlm_clip *clip, int mode)
+{
+  if (clip != NULL)
+    clip->arith = mode == 1 || mode == 2 ? mode : 0;
+}
+
+/* Multiply-adds of one encode: patch embedding and the layers' products
+ * and attention (the projector is small next to them). */
+static double
+encode_macs (const vlm_clip * c)
+{
+  double n = c->n_embd, pos = c->n_pos, ff = c->n_ff;
+  double layer = pos * (4.0 * n * n + 2.0 * n * ff) + 2.0 * pos * pos * n;
+  return (double) c->n_patches * 3.0 * c->patch_size * c->patch_size * n
+      + layer * c->n_layer_run;
+}
+
+bool
+vlm_clip_uses_reference_arith (const vlm_clip *clip)
+{
+  if (clip == NULL || clip->arith == 1)
+    return false;
+  return clip->arith == 2 || encode_macs (clip) <= AUTO_REFERENCE_MACS;
+}
+
+/* The MATCH_* flags of an encode: VLM_CLIP_MATCH=<bit mask> in the
+ * environment (investigation), else the arithmetic setting. */
+static int
+match_flags (const vlm_clip * c)
+{
+  const char *e = getenv ("VLM_CLIP_MATCH");
+  if (e != NULL && *e != '\0')
+    return atoi (e);
+  return vlm_clip_uses_reference_arith (c) ? MATCH_REFERENCE : MATCH_DEFAULT;
+}
+
 vlm_status
 vlm_clip_encode (const vlm_clip *clip, vlm_pool *pool, const uint8_t *rgb,
     int width, int height, size_t stride, float *out,
@@ -1691,7 +1756,7 @@ vlm_clip_encode (const vlm_clip *clip, vlm_pool *pool, const uint8_t *rgb,
     return VLM_ERR_INVALID_ARG;
   if (!build_scratch (clip, vlm_pool_n_threads (pool), &s))
     return VLM_ERR_NOMEM;
-  s.match = match_flags ();
+  s.match = match_flags (clip);
   if (!preprocess (clip, rgb, width, height, stride, &s))
     st = VLM_ERR_NOMEM;
   else

@@ -101,6 +101,14 @@ int vlm_clip_n_embd (const vlm_clip *clip);
 /* "mlp", "ldpv2" or "idefics3". Static string. */
 const char *vlm_clip_projector (const vlm_clip *clip);
 
+/* Arithmetic of the encoder (see vlm_vision_arith in vlm.h): 0 auto,
+ * 1 fast, 2 reference. Set before encoding; not thread-safe against a
+ * concurrent vlm_clip_encode. Unknown values mean auto. */
+void vlm_clip_set_arith (vlm_clip *clip, int mode);
+/* Whether an encode with the current setting uses the reference
+ * arithmetic. Thread-safe. */
+bool vlm_clip_uses_reference_arith (const vlm_clip *clip);
+
 /* Encodes one packed RGB8 image (`stride` bytes per row, width and
  * height >= 1, resized as described above) into
  * out[n_tokens * n_embd]. `pool` may be NULL (one thread). Checks

@@ -115,7 +115,8 @@ now_ms (void)
 vlm_model_params
 vlm_model_params_default (void)
 {
-  return (vlm_model_params) { NULL, NULL, NULL, NULL, false };
+  return (vlm_model_params) { NULL, NULL, NULL, NULL, false,
+    VLM_VISION_ARITH_AUTO };
 }
 
 static bool
@@ -209,6 +210,7 @@ load_mmproj (vlm_model * m, const vlm_model_params * p, char *err,
   if (m->clip == NULL)
     return set_error (err, err_size, st, "vision projector %s: %s",
         p->mmproj_path, msg);
+  vlm_clip_set_arith (m->clip, (int) p->vision_arith);
   if (vlm_clip_n_embd (m->clip) != vlm_llama_n_embd (m->llm))
     return set_error (err, err_size, VLM_ERR_MISMATCH,
         "the vision projector %s makes %d-wide image embeddings but the "

@@ -58,6 +58,22 @@ typedef struct vlm_context vlm_context;
  * loading thread. */
 typedef bool (*vlm_progress_fn) (float progress, void *user_data);
 
+/* Arithmetic of the vision encoder.
+ * FAST: our own kernels (binary16 only where the reference runtime's
+ * CPU backend rounds its inputs); image embeddings within ~1.5e-3 of it.
+ * REFERENCE: the reference runtime's arithmetic operation for operation
+ * (ggml-cpu of an x86 build with AVX-512 and binary16 vector arithmetic:
+ * binary16 patch sums, tinyBLAS lane chains, its layer norm, its tiled
+ * flash attention and exp); bit-identical embeddings, but scalar code:
+ * seconds for a tiny tower, minutes for a real one.
+ * AUTO (default): REFERENCE when an encode needs at most 2e8
+ * multiply-adds (tiny test towers), else FAST. */
+typedef enum {
+  VLM_VISION_ARITH_AUTO = 0,
+  VLM_VISION_ARITH_FAST = 1,
+  VLM_VISION_ARITH_REFERENCE = 2
+} vlm_vision_arith;
+
 typedef struct {
   const char *text_path;      /* text model GGUF (required) */
   const char *mmproj_path;    /* vision projector GGUF (required) */
@@ -65,9 +81,11 @@ typedef struct {
   void *progress_user_data;
   bool prefault;              /* touch every weight page while loading
                                  (slower load, no page faults later) */
+  vlm_vision_arith vision_arith;  /* default VLM_VISION_ARITH_AUTO */
 } vlm_model_params;
 
-/* Defaults: no paths, no progress callback, prefault off. Thread-safe. */
+/* Defaults: no paths, no progress callback, prefault off, vision
+ * arithmetic auto. Thread-safe. */
 vlm_model_params vlm_model_params_default (void);
 
 /* Maps and validates both files. Returns NULL on error with *status (if
