@@ -178,9 +178,11 @@ max_row_rel_err (const float *a, const float *b, int rows, int cols)
   return worst;
 }
 
-/* Encodes a golden case's image and compares with its reference. */
-static void
-check_golden (const char *mmproj, const char *image, const char *ref)
+/* Encodes a golden case's image with the given vision arithmetic and
+ * returns its largest row error against the reference (0: identical). */
+static double
+golden_error (const char *mmproj, const char *image, const char *ref,
+    int arith)
 {
   size_t n_img, n_ref;
   model m = load_shared (mmproj);
@@ -192,15 +194,18 @@ check_golden (const char *mmproj, const char *image, const char *ref)
 
   assert_int_equal (n_img, (size_t) side * side * 3);
   assert_int_equal (n_ref, sizeof (float) * rows * cols);
+  vlm_clip_set_arith (m.clip, arith);
   assert_int_equal (vlm_clip_encode (m.clip, pool2, img, side, side,
           (size_t) side * 3, out, NULL), VLM_OK);
-  double err = max_row_rel_err (out, want, rows, cols);
-  print_message ("%s: max row relative error %.3g\n", mmproj, err);
-  assert_true (err < 1e-2);
+  double err = memcmp (out, want, n_ref) == 0 ? 0.0
+      : fmax (max_row_rel_err (out, want, rows, cols), 1e-30);
+  print_message ("%s (arith %d): max row relative error %.3g\n", mmproj,
+      arith, err);
   free (img);
   free (want);
   free (out);
   unload (m);
+  return err;
 }
 
 static void
@@ -345,18 +350,59 @@ expect_load_error (const char *name, const edit * e, vlm_status status,
 /* Golden embeddings and shapes                                        */
 /* ------------------------------------------------------------------ */
 
+/* The default (auto) picks the reference arithmetic for these tiny
+ * towers: the reference's embeddings bit for bit. */
 static void
 test_golden_ldpv2_embeddings (void **state)
 {
-  check_golden (LDPV2_MMPROJ, LDPV2_DIR "/image-336x336.rgb",
-      LDPV2_DIR "/ref.image_embd.f32");
+  assert_true (golden_error (LDPV2_MMPROJ, LDPV2_DIR "/image-336x336.rgb",
+          LDPV2_DIR "/ref.image_embd.f32", VLM_VISION_ARITH_AUTO) == 0.0);
 }
 
 static void
 test_golden_mlp_embeddings (void **state)
 {
-  check_golden (MLP_MMPROJ, MLP_DIR "/image-224x224.rgb",
-      MLP_DIR "/ref.image_embd.f32");
+  assert_true (golden_error (MLP_MMPROJ, MLP_DIR "/image-224x224.rgb",
+          MLP_DIR "/ref.image_embd.f32", VLM_VISION_ARITH_AUTO) == 0.0);
+}
+
+/* The fast arithmetic is a different (equally valid) rounding: close to
+ * the reference, not identical. */
+static void
+test_golden_fast_arith_close (void **state)
+{
+  double e1 = golden_error (LDPV2_MMPROJ, LDPV2_DIR "/image-336x336.rgb",
+      LDPV2_DIR "/ref.image_embd.f32", VLM_VISION_ARITH_FAST);
+  double e2 = golden_error (MLP_MMPROJ, MLP_DIR "/image-224x224.rgb",
+      MLP_DIR "/ref.image_embd.f32", VLM_VISION_ARITH_FAST);
+  assert_true (e1 > 0.0 && e1 < 3e-3);
+  assert_true (e2 > 0.0 && e2 < 3e-3);
+}
+
+static void
+test_golden_reference_arith_forced (void **state)
+{
+  assert_true (golden_error (MLP_MMPROJ, MLP_DIR "/image-224x224.rgb",
+          MLP_DIR "/ref.image_embd.f32", VLM_VISION_ARITH_REFERENCE) == 0.0);
+}
+
+/* Auto means reference for a tiny tower; the setting is honoured and an
+ * unknown value means auto. */
+static void
+test_arith_setting (void **state)
+{
+  model m = load_shared (MLP_MMPROJ);
+
+  assert_true (vlm_clip_uses_reference_arith (m.clip));
+  vlm_clip_set_arith (m.clip, VLM_VISION_ARITH_FAST);
+  assert_false (vlm_clip_uses_reference_arith (m.clip));
+  vlm_clip_set_arith (m.clip, VLM_VISION_ARITH_REFERENCE);
+  assert_true (vlm_clip_uses_reference_arith (m.clip));
+  vlm_clip_set_arith (m.clip, 7);
+  assert_true (vlm_clip_uses_reference_arith (m.clip));
+  assert_false (vlm_clip_uses_reference_arith (NULL));
+  vlm_clip_set_arith (NULL, VLM_VISION_ARITH_FAST);
+  unload (m);
 }
 
 static void
@@ -757,6 +803,9 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_golden_ldpv2_embeddings),
     cmocka_unit_test (test_golden_mlp_embeddings),
+    cmocka_unit_test (test_golden_fast_arith_close),
+    cmocka_unit_test (test_golden_reference_arith_forced),
+    cmocka_unit_test (test_arith_setting),
     cmocka_unit_test (test_golden_ldpv2_shape),
     cmocka_unit_test (test_golden_mlp_shape),
     cmocka_unit_test (test_tiny_ldpv2_shape),

@@ -79,9 +79,10 @@ main (int argc, char **argv)
     goto done;
   }
   printf ("%s: projector %s, input %d, %d tokens x %d, load %.1f ms, "
-      "%d threads, image %dx%d\n", argv[1], vlm_clip_projector (clip), side,
-      vlm_clip_n_tokens (clip), vlm_clip_n_embd (clip), t_load,
-      vlm_pool_n_threads (pool), w, h);
+      "%d threads, image %dx%d, %s arithmetic\n", argv[1],
+      vlm_clip_projector (clip), side, vlm_clip_n_tokens (clip),
+      vlm_clip_n_embd (clip), t_load, vlm_pool_n_threads (pool), w, h,
+      vlm_clip_uses_reference_arith (clip) ? "reference" : "fast");
   for (int i = 0; i < runs; i++) {
     double t = now_ms ();
     st = vlm_clip_encode (clip, pool, img, w, h, (size_t) w * 3, out, NULL);

@@ -22,6 +22,7 @@ typedef struct {
   const char *prompt;
   int raw_w, raw_h;
   vlm_context_params ctx;
+  vlm_vision_arith arith;
   const char *dump_embd;
   const char *dump_logits;
   bool print_tokens;
@@ -58,6 +59,12 @@ usage (FILE * f)
       "  --threads N             threads (default: all CPUs)\n"
       "  --ctx-size N            KV cache positions (default min(2048, "
       "model))\n"
+      "  --vision-arith MODE     auto | fast | reference: the vision "
+      "encoder's\n"
+      "                          arithmetic (reference: the reference "
+      "runtime's,\n"
+      "                          bit for bit, slow; auto: reference for "
+      "tiny towers)\n"
       "  --dump-image-embd FILE  write the projector output (float32 rows)\n"
       "  --dump-logits FILE      write the logits after the prompt and each "
       "token (float32 rows)\n"
@@ -92,6 +99,12 @@ parse_value (options * o, const char *opt, const char *v)
   else if (!strcmp (opt, "--seed")) c->seed = strtoull (v, NULL, 10);
   else if (!strcmp (opt, "--threads")) c->n_threads = atoi (v);
   else if (!strcmp (opt, "--ctx-size")) c->n_ctx = atoi (v);
+  else if (!strcmp (opt, "--vision-arith")) {
+    if (!strcmp (v, "auto")) o->arith = VLM_VISION_ARITH_AUTO;
+    else if (!strcmp (v, "fast")) o->arith = VLM_VISION_ARITH_FAST;
+    else if (!strcmp (v, "reference")) o->arith = VLM_VISION_ARITH_REFERENCE;
+    else return false;
+  }
   else if (!strcmp (opt, "--dump-image-embd")) o->dump_embd = v;
   else if (!strcmp (opt, "--dump-logits")) o->dump_logits = v;
   else return false;
@@ -208,6 +221,7 @@ run (const options * o, const vlm_image * img, dumps * d)
   vlm_model_params mp = vlm_model_params_default ();
   mp.text_path = o->model;
   mp.mmproj_path = o->mmproj;
+  mp.vision_arith = o->arith;
   vlm_model *model = vlm_model_load (mp, &st, err, sizeof (err));
   if (model == NULL) {
     fprintf (stderr, "vlm-describe: %s\n", err);
