@@ -9,97 +9,56 @@
  * spread over the pool, each run by the tiled flash-attention kernel of
  * attention.h over K and V cast to F16 (the reference's CPU path).
  *
- * Arithmetic, as the reference runtime's CPU backend does it (each point
- * a MATCH_* switch below):
- *   - the patches are unfolded into binary16 (im2col takes the type of
- *     the F16 patch kernel);
- *   - products with F16 weights take F32 activations: ggml-cpu would
- *     round them to binary16 first (MATCH_MM_F16), but the golden
- *     reference shows no sign of it (third round below) and the
- *     embeddings are closer without (1.17e-3 / 1.46e-3 against 1.42e-3 /
- *     1.63e-3), so that switch is off by default;
- *   - GELU / quick-GELU go through binary16 tables;
- *   - attention is flash attention (chosen by CLIP_FLASH_ATTN_TYPE_AUTO on
- *     the CPU backend) over K, V cast to F16, Q F32, tiled kernel;
- *   - the ldpv2 peg convolution unfolds its input into binary16 and sums
- *     the 9 products in double, then adds bias, then the residual.
- * Investigation (tiny golden models): with all of these on, the
- * embeddings still differ from ref.image_embd.f32 by 1.4e-3 (ldpv2) /
- * 1.6e-3 (mlp) relative per row, against 1.3e-3 / 1.5e-3 with all off;
- * none of the 32 on/off combinations does better than 1.2e-3, and
- * neither do the one-chunk flash kernel (Q F16, V summed in F16: 5e-3 to
- * 1e-2), erf-GELU, quick-GELU, other layer-norm epsilons, binary16
- * rounding of matmul outputs / the residual stream / Q / the patch
- * embeddings / the output, or a resampled input image. Inverting mm.2
- * of the mlp case shows the reference's GELU outputs lie on the binary16
- * grid of the tanh table (so the table is right) and that its mm.0
- * outputs already differ from ours by +-1..3 binary16 ulps: the missing
- * difference is inside the tower, of the size of one more binary16
- * rounding per layer, not found yet. Each switch alone moves the
- * embeddings by 2e-4..8e-4, so the tiny models are extremely sensitive
- * (+-1 on 1% of the pixel bytes moves them by 1.3e-3).
- * MATCH_GGML (32, +64 for the AVX-512 build) replaces matmuls, layer
- * norms and flash attention by ggml-cpu's exact operation order (tinyBLAS
- * lane chains + hsum, ggml_vec_dot_f16, norm_f32 with cvar, tiled FA with
- * ggml_v_expf / glibc expf): still 1.1e-3..1.9e-3 in all 96 combinations,
- * so the remaining difference is not an operation-order effect (off by
- * default).
- * Second round (max / rms relative error per row, ldpv2 then mlp; the
- * default: 1.42e-3 / 7.4e-4, 1.63e-3 / 7.9e-4), none kept:
- *   - aarch64 FP16 arithmetic (tinyBLAS float16x8_t and
- *     ggml_vec_dot_f16 as binary16 FMA chains, fp16 pairwise reduce):
- *     worse, 2.0e-3..2.8e-3 and 2.7e-3..3.0e-3;
- *   - ggml-cpu's non-flash attention graph operation for operation
- *     (vec_dot_f32 with FMA-contracted leftovers, soft_max_ext, V product
- *     over 577 keys): 1.17e-3..1.32e-3 and 1.41e-3..1.75e-3, rms
- *     6.7e-4..8.0e-4, i.e. unchanged;
- *   - GELU table built with 1 + a x x contracted to an FMA: unchanged;
- *   - the reference's same-size bilinear resample (ratio (n-1)/n): 0.75
- *     and 1.1; patches at position rows 1..n, class token at row 0: 0.24
- *     and 0.56 (neither is what the reference does).
- * Findings: the reference's mm.2 outputs minus bias (mlp) are spread
- * uniformly over the binary16 grid, so its matrix products do not
- * output binary16 (no GPU fp16 GEMM); the decoder being bit-exact with
- * the x86 Q8_0 lane order points to an x86 CPU. The difference is
- * uncorrelated between neighbouring rows (mean cosine 0.02..0.04) and its
- * mean over rows is about 1/8 of its rms: a per-row effect, not one
- * token (e.g. the class token) leaking into all rows through attention.
- * Third round (build/vlm/vlm-golden-probe DIR: an independent double-
- * precision tower and a rounding-point test, c = <ref - B, O - B> /
- * |O - B|^2 with B / O the output without / with one rounding, ~1 when
- * the reference rounds there; 0.87..0.99 against a synthetic reference):
- *   - the reference rounds the normalised pixels to binary16 (c = 1.04 /
- *     0.96) and its mlp projector GELU is the binary16 tanh table (all
- *     5000 recovered outputs in [1, 3] are table outputs, 90.5 % of the
- *     binary16 values there are);
- *   - rounding the input of layer 0's Q/K/V products (ggml-cpu does it
- *     for every F16 weight: vec_dot_type F16, also for tinyBLAS) gets
- *     c = 0.14 / -0.01: either the reference does not round there, or
- *     its inputs there already differ from ours by about a binary16 ulp,
- *     i.e. its noise arises before the first layer (only F32 operations
- *     on ggml-cpu: patch convolution sum, positions, pre-LN, LN1).
- *     Found: the reference forms the 588-term patch sums in 128 binary16
- *     accumulators, element e into accumulator e % 128 by binary16 fused
- *     multiply-adds (e, e+128, e+256, e+384), the accumulators and the
- *     last 76 terms then summed in F32: c = 1.01 / 1.02. That is the main
- *     loop of ggml_vec_dot_f16's SVE branch at a 512-bit vector length
- *     (QEMU's default, or A64FX), i.e. an aarch64 build with FP16
- *     arithmetic; 8-lane NEON, 256-bit SVE and binary16 reductions do
- *     not fit (c <= 0.3). It brings the error to 1.18e-3 / 1.38e-3 max,
- *     6.2e-4 / 6.7e-4 rms, and explains ~17 % of the difference. Next
- *     step: emulate that build's other F16 kernels (tinyBLAS float16x8_t
- *     for the products, its flash attention, vec_dot_f16 tails and
- *     reductions of the exact ggml version) one by one with this test;
- *   - its distance to exact arithmetic (7.2e-4 rms) is ~4x what any one
- *     binary16 rounding point gives and is matched by none of: BF16 or
- *     Q8_0 activations, BF16 weights, weight-rounding noise (correlated
- *     across rows: 0.6..0.7, the reference 0.02..0.06), F16 accumulation
- *     of V in tiles of 4..577 keys, YUV round trips or +-1 noise of the
- *     input image, erf / quick / exact GELU in the tower, scalar
- *     parameter changes (eps, GELU constants, attention scale, mean/std);
- *   - exact double-precision embeddings give logits 1.7e-2 / 3.0e-2 from
- *     the reference (and flip a greedy token with margin 0.064), so the
- *     1e-2 logits bound needs the reference's own rounding noise.
+ * Two arithmetics (vlm_vision_arith, chosen per encode by
+ * match_flags):
+ *   - fast (MATCH_DEFAULT): our own kernels, rounding to binary16 only
+ *     where the reference runtime's CPU backend rounds its inputs:
+ *     patches unfolded into binary16 (im2col takes the type of the F16
+ *     patch kernel), GELU / quick-GELU through binary16 tables, K and V
+ *     cast to F16 for flash attention, the ldpv2 peg on binary16 input.
+ *     Embeddings within 1.2e-3 / 1.5e-3 (relative, per row) of the golden
+ *     reference;
+ *   - reference (MATCH_REFERENCE, the gx_* functions): the reference's
+ *     arithmetic operation for operation, bit-identical embeddings.
+ *
+ * The reference runtime is ggml-cpu built for an x86 CPU with AVX-512
+ * and binary16 vector arithmetic (its text decoder's Q8_0 lane order is
+ * x86; its F16 dot products have 32 binary16 lanes). What it does,
+ * established with build/vlm/vlm-golden-probe (a rounding-point test: c
+ * = <ref - B, O - B> / |O - B|^2 is ~1 when the reference rounds like O
+ * and ~0 when not, applied stage by stage until the embeddings matched
+ * bit for bit):
+ *   - normalised pixels ((v / 255 - mean) / std in float) rounded to
+ *     binary16;
+ *   - patch sums (588 terms, [c][ky][kx]), which tinyBLAS refuses (588 is
+ *     not a multiple of 16): ggml_vec_dot_f16 with 4 binary16 vectors of
+ *     32 lanes, 8 loads per step of 256 (load c into vector c % 4, fused
+ *     multiply-adds), folded in binary16 as (0+2)+(1+3) and then lanes
+ *     l + l+16 down to l + l+1, the last n % 256 terms added one by one in
+ *     double (gx_vec_dot_f16);
+ *   - every other F16-weight product (tinyBLAS): the input rounded to
+ *     binary16, 16 float lanes of fused multiply-adds over k, folded top
+ *     half onto bottom (gx_dot_tinyblas), then the bias in float;
+ *   - layer norms: double sum, float mean, variance from 16-lane float
+ *     sums added in double, 1 / sqrtf, then the weight and the bias as
+ *     separate float operations (gx_layernorm);
+ *   - attention: Q in float, K and V rounded to binary16, ggml's tiled
+ *     flash attention (key tiles of 64, scores by fused multiply-adds
+ *     over the head, the AVX-512 ggml_v_expf, online rescaling with libm
+ *     expf, V summed by fused multiply-adds in float; gx_attn_row);
+ *   - GELU through the binary16 table of 0.5 x (1 + tanh (s x (1 + a x
+ *     x))) with 1 + a x x a fused multiply-add (the reference compiler
+ *     contracts it; one table entry of 63488 differs);
+ *   - ldpv2: 2x2 average pool in float, the peg on binary16 inputs summed
+ *     exactly (a 9-term ggml_vec_dot_f16), then + bias, + input.
+ * Dropping any one point leaves the embeddings a few ulps off, and the
+ * tiny random golden decoders are chaotic: embeddings 1e-5 off move
+ * their logits by 1.5e-2, exact double-precision ones by 1.7e-2 / 3e-2.
+ * With the reference arithmetic the logits are within 7.0e-3 / 0.
+ *
+ * The reference arithmetic is scalar: ~0.2 s for a golden tower, minutes
+ * for a real one, so auto (the default) takes it only up to
+ * AUTO_REFERENCE_MACS multiply-adds per encode.
  */
 #include "clip.h"
 
@@ -117,10 +76,10 @@
 #include "ops.h"
 #include "quant.h"
 
-/* Where the reference runtime's CPU backend rounds to binary16, each a
- * switch for the investigation (see the top of this file):
- * VLM_CLIP_MATCH=<bit mask> in the environment overrides the default
- * (MATCH_DEFAULT), read once per encode. */
+/* Points of the reference's arithmetic (see the top of this file), as
+ * switches: the arithmetic setting picks MATCH_DEFAULT or
+ * MATCH_REFERENCE; VLM_CLIP_MATCH=<bit mask> in the environment
+ * overrides both (for investigations), read once per encode. */
 enum {
   MATCH_PATCH_F16 = 1,          /* im2col of the F16 patch kernel */
   MATCH_MM_F16 = 2,             /* activations of F16 weights */
