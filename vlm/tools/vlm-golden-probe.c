@@ -20,7 +20,13 @@
  *      are outputs of the binary16 tanh-GELU table (9.5 % of the binary16
  *      values there are not);
  *   4. the logits error of the golden text model decoding the exact
- *      embeddings, against ref.logits.f32.
+ *      embeddings, against ref.logits.f32;
+ *   5. the engine's own encoders against the reference: the fast
+ *      arithmetic and the reference arithmetic (vlm/clip.c), which
+ *      should be bit-identical, and the logits of the latter.
+ * Points 1-4 are how the reference arithmetic was found (the patch sums'
+ * binary16 lanes here are the main loop only; the engine also folds
+ * them in binary16, see vlm/clip.c).
  */
 #include <dirent.h>
 #include <math.h>
@@ -29,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clip.h"
 #include "file-io.h"
 #include "gguf.h"
 #include "llama.h"
@@ -607,6 +614,37 @@ logits_test (const char *dir, const float *embd, const char *label)
 /* Main                                                                */
 /* ------------------------------------------------------------------ */
 
+/* The engine's encoder in both arithmetics against the reference. */
+static void
+engine_test (const tower *t, const char *dir, const float *ref)
+{
+  vlm_status st;
+  char err[256];
+  vlm_clip *clip = vlm_clip_load (t->g, &st, err, sizeof err);
+  if (clip == NULL) {
+    printf ("engine: %s\n", err);
+    return;
+  }
+  size_t n = (size_t) t->n_out * t->out_dim;
+  float *out = malloc (n * sizeof (float));
+  const char *names[] = { "fast", "reference" };
+  for (int mode = 1; mode <= 2; mode++) {
+    vlm_clip_set_arith (clip, mode);
+    if (vlm_clip_encode (clip, NULL, t->image, t->size, t->size,
+            (size_t) t->size * 3, out, NULL) != VLM_OK)
+      continue;
+    double mx, rms;
+    rel_error (out, ref, t->n_out, t->out_dim, &mx, &rms);
+    printf ("engine, %s arithmetic: max %.3g, rms %.3g%s\n", names[mode - 1],
+        mx, rms, memcmp (out, ref, n * sizeof (float)) == 0
+        ? " (bit-identical)" : "");
+    if (mode == 2)
+      logits_test (dir, out, "the engine's reference-arithmetic");
+  }
+  free (out);
+  vlm_clip_free (clip);
+}
+
 static bool
 get_u32 (const vlm_gguf *g, const char *key, int *out)
 {
@@ -675,6 +713,7 @@ main (int argc, char **argv)
     gelu_table_test (&t, ref);
   logits_test (dir, ref, "the reference's");
   logits_test (dir, exact, "exact (double)");
+  engine_test (&t, dir, ref);
   free (exact);
   free (ref);
   free (t.image);
