@@ -814,6 +814,15 @@ slice_rows (int64_t n, int ith, int nth, int64_t *r0, int64_t *r1)
 /* ggml-cpu arithmetic, operation for operation (MATCH_GGML)           */
 /* ------------------------------------------------------------------ */
 
+/* The gx_* code leans on fmaf: on x86-64 build it twice, with and
+ * without FMA instructions, and pick at load time (without, fmaf is a
+ * library call and the reference arithmetic three times slower). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GX_FMA __attribute__((target_clones ("fma", "default")))
+#else
+#define GX_FMA
+#endif
+
 /* Sum of L lanes as the x86 horizontal sums fold them: top half onto
  * bottom half until one lane is left (hsum of tinyBLAS,
  * _mm512_reduce_add_ps, the AVX2 reductions of ggml_vec_cvar_f32 and
@@ -827,21 +836,22 @@ gx_fold (float *v, int L)
   return v[0];
 }
 
-/* tinyBLAS F16 x F16: one L-lane FMA chain over k, then gx_fold. */
-static float
-gx_dot_tinyblas (const uint16_t *w, const float *x, int64_t k, int L)
+/* tinyBLAS F16 x F16: one L-lane FMA chain over k, then gx_fold; w and
+ * x hold binary16 values. */
+GX_FMA static float
+gx_dot_tinyblas (const float *w, const float *x, int64_t k, int L)
 {
   float acc[16] = { 0 };
 
   for (int64_t l = 0; l < k; l += L)
     for (int i = 0; i < L; i++)
-      acc[i] = fmaf (vlm_fp16_to_fp32 (w[l + i]), x[l + i], acc[i]);
+      acc[i] = fmaf (w[l + i], x[l + i], acc[i]);
   return gx_fold (acc, L);
 }
 
 /* The binary16 nearest to v, ties to even, in one rounding from double
  * (a binary16 product plus a binary16 accumulator is exact there). */
-static float
+static inline float
 gx_h16d (double v)
 {
   uint64_t u;
@@ -853,9 +863,9 @@ gx_h16d (double v)
   if (e >= -14 && e <= 15) {
     const uint64_t lsb = 1ull << 42, half = lsb >> 1;
     uint64_t rem = a & (lsb - 1);
-    a -= rem;
-    if (rem > half || (rem == half && (a & lsb)))
-      a += lsb;
+    uint64_t up = (uint64_t) (rem > half) | ((uint64_t) (rem == half)
+        & (a >> 42));
+    a = a - rem + ((up & 1) << 42);
     u = a | sign;
     memcpy (&v, &u, sizeof v);
     return fabs (v) >= 65520.0 ? (float) copysign (INFINITY, v) : (float) v;
@@ -877,7 +887,7 @@ gx_h16d (double v)
  * whole step are then added one by one in double. x holds binary16
  * values. */
 static float
-gx_vec_dot_f16 (const uint16_t *w, const float *x, int64_t n)
+gx_vec_dot_f16 (const float *w, const float *x, int64_t n)
 {
   float acc[4][32] = { { 0 } }, v[32];
   int64_t np = n / 256 * 256;
@@ -886,8 +896,7 @@ gx_vec_dot_f16 (const uint16_t *w, const float *x, int64_t n)
     for (int c = 0; c < 8; c++)
       for (int l = 0; l < 32; l++) {
         int64_t e = i + c * 32 + l;
-        acc[c % 4][l] = gx_h16d ((double) x[e] * vlm_fp16_to_fp32 (w[e])
-            + acc[c % 4][l]);
+        acc[c % 4][l] = gx_h16d ((double) x[e] * w[e] + acc[c % 4][l]);
       }
   for (int l = 0; l < 32; l++)
     v[l] = gx_h16d ((double) gx_h16d ((double) acc[0][l] + acc[2][l])
@@ -897,7 +906,7 @@ gx_vec_dot_f16 (const uint16_t *w, const float *x, int64_t n)
       v[l] = gx_h16d ((double) v[l] + v[l + h]);
   double sumf = v[0];
   for (int64_t i = np; i < n; i++)
-    sumf += (double) (vlm_fp16_to_fp32 (w[i]) * x[i]);
+    sumf += (double) (w[i] * x[i]);
   return (float) sumf;
 }
 
@@ -908,6 +917,7 @@ typedef struct {
   float *y;
   const float *b;
   int L;
+  float *wbuf;                  /* k floats per thread */
 } gx_mm_job;
 
 static void
@@ -918,16 +928,40 @@ gx_mm_slice (void *p, int ith, int nth)
   bool tiny = k % j->L == 0;
 
   slice_rows (j->n, ith, nth, &r0, &r1);
-  for (int64_t r = r0; r < r1; r++)
-    for (int64_t o = 0; o < m; o++) {
-      const uint16_t *wr = (const uint16_t *) ((const uint8_t *) j->w->data
-          + o * j->w->row_bytes);
-      float v = tiny ? gx_dot_tinyblas (wr, j->x + r * k, k, j->L)
-          : gx_vec_dot_f16 (wr, j->x + r * k, k);
+  if (r0 >= r1)
+    return;
+  /* each weight row converted once (exact) for all of this slice's rows */
+  float *wf = j->wbuf + (size_t) ith * k;
+  for (int64_t o = 0; o < m; o++) {
+    const uint16_t *wr = (const uint16_t *) ((const uint8_t *) j->w->data
+        + o * j->w->row_bytes);
+    for (int64_t i = 0; i < k; i++)
+      wf[i] = vlm_fp16_to_fp32 (wr[i]);
+    for (int64_t r = r0; r < r1; r++) {
+      float v = tiny ? gx_dot_tinyblas (wf, j->x + r * k, k, j->L)
+          : gx_vec_dot_f16 (wf, j->x + r * k, k);
       if (j->b)
         v = v + j->b[o];
       j->y[r * m + o] = v;
     }
+  }
+}
+
+/* y = x W^T + b for an F16 W in the reference arithmetic; false when out
+ * of memory. */
+static bool
+gx_matmul (vlm_pool * pool, const vlm_mat * w, const float *x, int64_t n,
+    float *y, const float *b, int L)
+{
+  int nth = vlm_pool_n_threads (pool);
+  gx_mm_job j = { w, x, n, y, b, L,
+    malloc ((size_t) (nth > 0 ? nth : 1) * w->k * sizeof (float))
+  };
+  if (j.wbuf == NULL)
+    return false;
+  vlm_pool_run (pool, gx_mm_slice, &j);
+  free (j.wbuf);
+  return true;
 }
 
 /* ggml_compute_forward_norm_f32 then ggml_mul, ggml_add. */
@@ -984,7 +1018,7 @@ gx_f_bits (float f)
 }
 
 /* One lane of ggml_v_expf: the AVX2+FMA form (L 8) or AVX-512 (L 16). */
-static float
+GX_FMA static float
 gx_v_expf (float x, int L)
 {
   const float r = 0x1.8p23f;
@@ -1019,8 +1053,8 @@ gx_v_expf (float x, int L)
 
 /* One query row of one head through
  * ggml_compute_forward_flash_attn_ext_tiled. */
-static void
-gx_attn_row (const float *q, const uint16_t *k, const uint16_t *v,
+GX_FMA static void
+gx_attn_row (const float *q, const float *k, const float *v,
     size_t stride, int hd, int n_kv, float scale, int L, float *out)
 {
   float o[GX_MAX_HD] = { 0 }, kq[GX_KV], tmp[16];
@@ -1034,9 +1068,9 @@ gx_attn_row (const float *q, const uint16_t *k, const uint16_t *v,
         continue;
       }
       float a = 0.0f;
-      const uint16_t *kr = k + (size_t) (ic + j) * stride;
+      const float *kr = k + (size_t) (ic + j) * stride;
       for (int d = 0; d < hd; d++)
-        a = fmaf (vlm_fp16_to_fp32 (kr[d]), q[d], a);
+        a = fmaf (kr[d], q[d], a);
       kq[j] = a * scale;
     }
     float tmax = -INFINITY;
@@ -1063,8 +1097,7 @@ gx_attn_row (const float *q, const uint16_t *k, const uint16_t *v,
     S = (float) ((double) S + sum);
     for (int d = 0; d < hd; d++)
       for (int j = 0; j < nt; j++)
-        o[d] = fmaf (kq[j], vlm_fp16_to_fp32 (v[(size_t) (ic + j) * stride
-                    + d]), o[d]);
+        o[d] = fmaf (kq[j], v[(size_t) (ic + j) * stride + d], o[d]);
   }
   float sinv = S == 0.0f ? 0.0f : 1.0f / S;
   for (int d = 0; d < hd; d++)
@@ -1089,7 +1122,7 @@ gx_attn_slice (void *p, int ith, int nth)
   slice_rows (c->n_head * pos, ith, nth, &i0, &i1);
   for (int64_t i = i0; i < i1; i++) {
     int64_t h = i / pos, r = i % pos;
-    gx_attn_row (s->q + r * n + h * hd, s->kh + h * hd, s->vh + h * hd,
+    gx_attn_row (s->q + r * n + h * hd, s->k + h * hd, s->v + h * hd,
         (size_t) n, (int) hd, (int) pos, scale, j->L, s->attn + r * n
         + h * hd);
   }
@@ -1222,11 +1255,8 @@ linear (vlm_pool * pool, const scratch * s, const vlm_mat * w, float *x,
     round_job j = { x, n, w->k };
     vlm_pool_run (pool, round_slice, &j);
   }
-  if (gx_lanes (s) > 0 && w->type == VLM_TYPE_F16) {
-    gx_mm_job j = { w, x, n, y, b, gx_lanes (s) };
-    vlm_pool_run (pool, gx_mm_slice, &j);
-    return true;
-  }
+  if (gx_lanes (s) > 0 && w->type == VLM_TYPE_F16)
+    return gx_matmul (pool, w, x, n, y, b, gx_lanes (s));
   return vlm_matmul (pool, w, x, n, y, b) == 0;
 }
 
@@ -1389,9 +1419,13 @@ attention (vlm_pool * pool, const vlm_clip * c, scratch * s)
 {
   if ((s->match & MATCH_FLASH) && gx_lanes (s) > 0
       && c->head_dim <= GX_MAX_HD) {
-    cast_job cj = { c, s };
+    /* K and V rounded to binary16 in place (they are dead after this) */
+    round_job rk = { s->k, c->n_pos, c->n_embd }, rv = { s->v, c->n_pos,
+      c->n_embd
+    };
     gx_attn_job gj = { c, s, gx_lanes (s) };
-    vlm_pool_run (pool, cast_kv_slice, &cj);
+    vlm_pool_run (pool, round_slice, &rk);
+    vlm_pool_run (pool, round_slice, &rv);
     vlm_pool_run (pool, gx_attn_slice, &gj);
     return true;
   }
@@ -1472,10 +1506,9 @@ embed (vlm_pool * pool, const vlm_clip * c, scratch * s)
   embed_job j = { c, s->x, s->cur, gx_lanes (s) };
 
   if (gx_lanes (s) > 0 && c->patch_w.type == VLM_TYPE_F16) {
-    gx_mm_job g = { &c->patch_w, s->patches, c->n_patches, s->x, c->patch_b,
-      gx_lanes (s)
-    };
-    vlm_pool_run (pool, gx_mm_slice, &g);
+    if (!gx_matmul (pool, &c->patch_w, s->patches, c->n_patches, s->x,
+            c->patch_b, gx_lanes (s)))
+      return false;
   } else if (vlm_matmul (pool, &c->patch_w, s->patches, c->n_patches, s->x,
           c->patch_b) != 0)
     return false;
