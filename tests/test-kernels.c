@@ -283,6 +283,36 @@ test_quant_q8_0_round_trip (void **state)
   free (x);
 }
 
+/* vlm_round_f16_d agrees with float -> binary16 wherever the double is a
+ * float, and rounds once where a float detour would round twice. */
+static void
+test_round_f16_from_double (void **state)
+{
+  uint32_t seed = 7;
+  for (int i = 0; i < 100000; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    float f;
+    uint32_t bits = seed & 0xbfffffffu;   /* |f| < 2: normal, subnormal */
+    memcpy (&f, &bits, 4);
+    if (!isfinite (f))
+      continue;
+    float want = vlm_fp16_to_fp32 (vlm_fp32_to_fp16 (f));
+    assert_true (vlm_round_f16_d ((double) f) == want);
+  }
+  /* a tie goes to even; just above a tie goes up (float would see the
+   * tie: 1 + 2^-11 + 2^-40 is 1 + 2^-11 in float) */
+  assert_true (vlm_round_f16_d (1.0 + 0x1p-11) == 1.0f);
+  assert_true (vlm_round_f16_d (1.0 + 0x1p-11 + 0x1p-40) == 1.0f + 0x1p-10f);
+  assert_true (vlm_round_f16_d (-(1.0 + 3 * 0x1p-11)) == -(1.0f + 0x1p-9f));
+  /* subnormal spacing 2^-24, overflow, zero, infinity */
+  assert_true (vlm_round_f16_d (0x1p-25 + 0x1p-40) == 0x1p-24f);
+  assert_true (vlm_round_f16_d (0x1p-26) == 0.0f);
+  assert_true (isinf (vlm_round_f16_d (65520.0)));
+  assert_true (vlm_round_f16_d (65519.0) == 65504.0f);
+  assert_true (vlm_round_f16_d (0.0) == 0.0f);
+  assert_true (isinf (vlm_round_f16_d (-INFINITY)));
+}
+
 static void
 test_quant_q8_k_block_sums (void **state)
 {
@@ -794,6 +824,7 @@ main (void)
     cmocka_unit_test (test_quant_q8_0_paths_match_ref),
     cmocka_unit_test (test_quant_q8_k_paths_match_ref),
     cmocka_unit_test (test_quant_q8_0_round_trip),
+    cmocka_unit_test (test_round_f16_from_double),
     cmocka_unit_test (test_quant_q8_k_block_sums),
     cmocka_unit_test (test_ref_tiles_match_dequantised_dot),
     cmocka_unit_test (test_simd_tiles_f32),

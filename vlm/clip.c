@@ -849,35 +849,6 @@ gx_dot_tinyblas (const float *w, const float *x, int64_t k, int L)
   return gx_fold (acc, L);
 }
 
-/* The binary16 nearest to v, ties to even, in one rounding from double
- * (a binary16 product plus a binary16 accumulator is exact there). */
-static inline float
-gx_h16d (double v)
-{
-  uint64_t u;
-  memcpy (&u, &v, sizeof u);
-  uint64_t sign = u & 0x8000000000000000ull, a = u ^ sign;
-  int e = (int) (a >> 52) - 1023;
-
-  /* normal binary16 range: round the 52-bit fraction to 10 bits */
-  if (e >= -14 && e <= 15) {
-    const uint64_t lsb = 1ull << 42, half = lsb >> 1;
-    uint64_t rem = a & (lsb - 1);
-    uint64_t up = (uint64_t) (rem > half) | ((uint64_t) (rem == half)
-        & (a >> 42));
-    a = a - rem + ((up & 1) << 42);
-    u = a | sign;
-    memcpy (&v, &u, sizeof v);
-    return fabs (v) >= 65520.0 ? (float) copysign (INFINITY, v) : (float) v;
-  }
-  if (v == 0.0 || !isfinite (v))
-    return (float) v;
-  frexp (fabs (v), &e);
-  double ulp = ldexp (1.0, (e - 1 < -14 ? -14 : e - 1) - 10);
-  double r = nearbyint (fabs (v) / ulp) * ulp;
-  return (float) copysign (r >= 65520.0 ? INFINITY : r, v);
-}
-
 /* ggml_vec_dot_f16 of the reference build, for dot products tinyBLAS
  * refuses (length not a multiple of its lanes: the patch convolution):
  * binary16 arithmetic in 4 vectors of 32 lanes, 8 vector loads per step
@@ -896,14 +867,14 @@ gx_vec_dot_f16 (const float *w, const float *x, int64_t n)
     for (int c = 0; c < 8; c++)
       for (int l = 0; l < 32; l++) {
         int64_t e = i + c * 32 + l;
-        acc[c % 4][l] = gx_h16d ((double) x[e] * w[e] + acc[c % 4][l]);
+        acc[c % 4][l] = vlm_round_f16_d ((double) x[e] * w[e] + acc[c % 4][l]);
       }
   for (int l = 0; l < 32; l++)
-    v[l] = gx_h16d ((double) gx_h16d ((double) acc[0][l] + acc[2][l])
-        + gx_h16d ((double) acc[1][l] + acc[3][l]));
+    v[l] = vlm_round_f16_d ((double) vlm_round_f16_d ((double) acc[0][l] + acc[2][l])
+        + vlm_round_f16_d ((double) acc[1][l] + acc[3][l]));
   for (int h = 16; h >= 1; h /= 2)
     for (int l = 0; l < h; l++)
-      v[l] = gx_h16d ((double) v[l] + v[l + h]);
+      v[l] = vlm_round_f16_d ((double) v[l] + v[l + h]);
   double sumf = v[0];
   for (int64_t i = np; i < n; i++)
     sumf += (double) (w[i] * x[i]);

@@ -25,6 +25,7 @@
 #ifndef VLM_QUANT_H
 #define VLM_QUANT_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,6 +78,38 @@ vlm_fp16_to_fp32 (uint16_t h)
 /* float32 -> binary16, round to nearest even; overflow gives infinity,
  * NaN gives a quiet NaN. */
 uint16_t vlm_fp32_to_fp16 (float f);
+
+/* The binary16 nearest to v (ties to even) as a float, in one rounding
+ * from double: no detour through float, which could round twice. Exact
+ * for every finite v; overflow gives infinity. (A binary16 product plus
+ * a binary16 sum is exact in double, so this rounds binary16 arithmetic
+ * exactly.) */
+static inline float
+vlm_round_f16_d (double v)
+{
+  uint64_t u;
+  memcpy (&u, &v, sizeof u);
+  uint64_t sign = u & 0x8000000000000000ull, a = u ^ sign;
+  int e = (int) (a >> 52) - 1023;
+
+  /* normal binary16 range: round the 52-bit fraction to 10 bits */
+  if (e >= -14 && e <= 15) {
+    const uint64_t lsb = 1ull << 42, half = lsb >> 1;
+    uint64_t rem = a & (lsb - 1);
+    uint64_t up = (uint64_t) (rem > half) | ((uint64_t) (rem == half)
+        & (a >> 42));
+    a = a - rem + ((up & 1) << 42);
+    u = a | sign;
+    memcpy (&v, &u, sizeof v);
+    return fabs (v) >= 65520.0 ? (float) copysign (INFINITY, v) : (float) v;
+  }
+  if (v == 0.0 || !isfinite (v))
+    return (float) v;
+  frexp (fabs (v), &e);
+  double ulp = ldexp (1.0, (e - 1 < -14 ? -14 : e - 1) - 10);
+  double r = nearbyint (fabs (v) / ulp) * ulp;
+  return (float) copysign (r >= 65520.0 ? INFINITY : r, v);
+}
 
 /* bfloat16 -> float32; exact. */
 static inline float

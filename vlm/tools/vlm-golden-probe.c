@@ -72,20 +72,6 @@ h16 (float x)
   return vlm_fp16_to_fp32 (vlm_fp32_to_fp16 (x));
 }
 
-/* The binary16 nearest to v (ties to even), from double without a
- * detour through float (that could round twice). */
-static float
-h16d (double v)
-{
-  if (v == 0 || !isfinite (v))
-    return (float) v;
-  int e;
-  frexp (fabs (v), &e);
-  double ulp = ldexp (1.0, (e - 1 < -14 ? -14 : e - 1) - 10);
-  double r = nearbyint (fabs (v) / ulp) * ulp;
-  return (float) copysign (r >= 65520.0 ? INFINITY : r, v);
-}
-
 /* A patch sum the way a 512-bit SVE ggml_vec_dot_f16 main loop forms it:
  * element e goes to accumulator e % 128, each a chain of binary16 fused
  * multiply-adds over steps of 128; the accumulators and the elements
@@ -97,7 +83,7 @@ dot_conv128 (const float *x, const float *y, int n)
   int main_n = n / 256 * 256;
   double s = 0;
   for (int e = 0; e < main_n; e++)
-    acc[e % 128] = h16d ((double) x[e] * y[e] + acc[e % 128]);
+    acc[e % 128] = vlm_round_f16_d ((double) x[e] * y[e] + acc[e % 128]);
   for (int l = 0; l < 128; l++)
     s += acc[l];
   for (int e = main_n; e < n; e++)
