@@ -400,6 +400,13 @@ test_arith_setting (void **state)
   assert_true (vlm_clip_uses_reference_arith (m.clip));
   vlm_clip_set_arith (m.clip, 7);
   assert_true (vlm_clip_uses_reference_arith (m.clip));
+  /* the environment stands in for auto only */
+  setenv ("VLM_VISION_ARITH", "fast", 1);
+  assert_false (vlm_clip_uses_reference_arith (m.clip));
+  vlm_clip_set_arith (m.clip, VLM_VISION_ARITH_REFERENCE);
+  assert_true (vlm_clip_uses_reference_arith (m.clip));
+  unsetenv ("VLM_VISION_ARITH");
+  vlm_clip_set_arith (m.clip, VLM_VISION_ARITH_AUTO);
   assert_false (vlm_clip_uses_reference_arith (NULL));
   vlm_clip_set_arith (NULL, VLM_VISION_ARITH_FAST);
   unload (m);

@@ -1687,12 +1687,25 @@ encode_macs (const vlm_clip * c)
       + layer * c->n_layer_run;
 }
 
+/* The setting, with VLM_VISION_ARITH=auto|fast|reference in the
+ * environment standing in for auto. */
+static int
+effective_arith (const vlm_clip * c)
+{
+  const char *e = getenv ("VLM_VISION_ARITH");
+  if (c->arith != 0 || e == NULL)
+    return c->arith;
+  return !strcmp (e, "fast") ? 1 : !strcmp (e, "reference") ? 2 : 0;
+}
+
 bool
 vlm_clip_uses_reference_arith (const vlm_clip *clip)
 {
-  if (clip == NULL || clip->arith == 1)
+  if (clip == NULL)
     return false;
-  return clip->arith == 2 || encode_macs (clip) <= AUTO_REFERENCE_MACS;
+  int arith = effective_arith (clip);
+  return arith == 2 || (arith == 0
+      && encode_macs (clip) <= AUTO_REFERENCE_MACS);
 }
 
 /* The MATCH_* flags of an encode: VLM_CLIP_MATCH=<bit mask> in the

@@ -106,7 +106,8 @@ const char *vlm_clip_projector (const vlm_clip *clip);
  * concurrent vlm_clip_encode. Unknown values mean auto. */
 void vlm_clip_set_arith (vlm_clip *clip, int mode);
 /* Whether an encode with the current setting uses the reference
- * arithmetic. Thread-safe. */
+ * arithmetic; with the setting auto, VLM_VISION_ARITH=auto|fast|
+ * reference in the environment decides first. Thread-safe. */
 bool vlm_clip_uses_reference_arith (const vlm_clip *clip);
 
 /* Encodes one packed RGB8 image (`stride` bytes per row, width and

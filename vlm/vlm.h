@@ -66,8 +66,9 @@ typedef bool (*vlm_progress_fn) (float progress, void *user_data);
  * binary16 patch sums, tinyBLAS lane chains, its layer norm, its tiled
  * flash attention and exp); bit-identical embeddings, but scalar code:
  * seconds for a tiny tower, minutes for a real one.
- * AUTO (default): REFERENCE when an encode needs at most 2e8
- * multiply-adds (tiny test towers), else FAST. */
+ * AUTO (default): VLM_VISION_ARITH=fast|reference in the environment if
+ * set, else REFERENCE when an encode needs at most 2e8 multiply-adds
+ * (tiny test towers), else FAST. */
 typedef enum {
   VLM_VISION_ARITH_AUTO = 0,
   VLM_VISION_ARITH_FAST = 1,
