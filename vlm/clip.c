@@ -867,11 +867,14 @@ gx_vec_dot_f16 (const float *w, const float *x, int64_t n)
     for (int c = 0; c < 8; c++)
       for (int l = 0; l < 32; l++) {
         int64_t e = i + c * 32 + l;
-        acc[c % 4][l] = vlm_round_f16_d ((double) x[e] * w[e] + acc[c % 4][l]);
+        acc[c % 4][l] = vlm_round_f16_d ((double) x[e] * w[e]
+            + acc[c % 4][l]);
       }
-  for (int l = 0; l < 32; l++)
-    v[l] = vlm_round_f16_d ((double) vlm_round_f16_d ((double) acc[0][l] + acc[2][l])
-        + vlm_round_f16_d ((double) acc[1][l] + acc[3][l]));
+  for (int l = 0; l < 32; l++) {
+    float a = vlm_round_f16_d ((double) acc[0][l] + acc[2][l]);
+    float b = vlm_round_f16_d ((double) acc[1][l] + acc[3][l]);
+    v[l] = vlm_round_f16_d ((double) a + b);
+  }
   for (int h = 16; h >= 1; h /= 2)
     for (int l = 0; l < h; l++)
       v[l] = vlm_round_f16_d ((double) v[l] + v[l + h]);

@@ -72,10 +72,11 @@ h16 (float x)
   return vlm_fp16_to_fp32 (vlm_fp32_to_fp16 (x));
 }
 
-/* A patch sum the way a 512-bit SVE ggml_vec_dot_f16 main loop forms it:
- * element e goes to accumulator e % 128, each a chain of binary16 fused
- * multiply-adds over steps of 128; the accumulators and the elements
- * past the last whole 256 are then summed exactly. */
+/* The main loop of the reference's binary16 ggml_vec_dot_f16 (32-lane
+ * vectors, 8 loads per step of 256): element e goes to accumulator
+ * e % 128, a chain of binary16 fused multiply-adds; here the accumulators
+ * and the elements past the last whole 256 are then summed exactly (the
+ * reference folds the accumulators in binary16: vlm/clip.c). */
 static double
 dot_conv128 (const float *x, const float *y, int n)
 {
@@ -320,7 +321,8 @@ project (const tower *t, const float *x, int flags, float **gelu_in)
   const char *b2 = t->ldp ? "mm.model.mlp.2.bias" : "mm.2.bias";
   float *tw0 = tensor (t, w0, NULL), *tb0 = tensor (t, b0, NULL);
   float *tw2 = tensor (t, w2, NULL), *tb2 = tensor (t, b2, NULL);
-  float *m0 = malloc ((size_t) np * pe * 4), *m2 = malloc ((size_t) np * pe * 4);
+  float *m0 = malloc ((size_t) np * pe * 4);
+  float *m2 = malloc ((size_t) np * pe * 4);
 
   linear (x, np, e, tw0, tb0, pe, r, m0);
   if (gelu_in != NULL) {
@@ -438,8 +440,8 @@ rounding_tests (const tower *t, const float *ref, const float *exact)
   printf ("layer-0 QKV input       %+8.3f        %+8.3f\n",
       coefficient (synthetic, pix, pix_act0, n),
       coefficient (ref, pix, pix_act0, n));
-  printf ("patch sums in binary16  %8s        %+8.3f   (128 accumulators, "
-      "as a 512-bit SVE vec_dot_f16)\n", "", coefficient (ref, pix, conv128, n));
+  printf ("patch sums in binary16  %8s        %+8.3f   (128 binary16 "
+      "lanes, main loop only)\n", "", coefficient (ref, pix, conv128, n));
   rel_error (conv128, ref, t->n_out, t->out_dim, &mx, &rms);
   printf ("pixels + binary16 patch sums vs reference: max %.3g, rms %.3g\n",
       mx, rms);
@@ -489,7 +491,8 @@ static void
 gelu_table_test (const tower *t, const float *ref)
 {
   int pe = t->out_dim;
-  float *w2 = tensor (t, "mm.2.weight", NULL), *b2 = tensor (t, "mm.2.bias", NULL);
+  float *w2 = tensor (t, "mm.2.weight", NULL);
+  float *b2 = tensor (t, "mm.2.bias", NULL);
   double *a = malloc ((size_t) pe * pe * 8), *rhs = malloc ((size_t) pe * 8),
       *g = malloc ((size_t) pe * 8);
   static unsigned char image[65536];
