@@ -56,9 +56,13 @@
  * their logits by 1.5e-2, exact double-precision ones by 1.7e-2 / 3e-2.
  * With the reference arithmetic the logits are within 7.0e-3 / 0.
  *
- * The reference arithmetic is scalar: ~0.2 s for a golden tower, minutes
- * for a real one, so auto (the default) takes it only up to
- * AUTO_REFERENCE_MACS multiply-adds per encode.
+ * The reference arithmetic is scalar: ~0.15 s for a golden tower (one
+ * thread), minutes for a real one, so auto (the default) takes it only
+ * up to AUTO_REFERENCE_MACS multiply-adds per encode. Not reproduced:
+ * ggml's one-chunk flash attention, which the reference takes instead of
+ * the tiled one when the head width is not a multiple of 16 or there are
+ * fewer than 64 positions (gx_attn_row is the tiled kernel whatever the
+ * shape).
  */
 #include "clip.h"
 

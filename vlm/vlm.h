@@ -65,7 +65,7 @@ typedef bool (*vlm_progress_fn) (float progress, void *user_data);
  * (ggml-cpu of an x86 build with AVX-512 and binary16 vector arithmetic:
  * binary16 patch sums, tinyBLAS lane chains, its layer norm, its tiled
  * flash attention and exp); bit-identical embeddings, but scalar code:
- * seconds for a tiny tower, minutes for a real one.
+ * ~0.15 s for a tiny test tower, minutes for a real one.
  * AUTO (default): VLM_VISION_ARITH=fast|reference in the environment if
  * set, else REFERENCE when an encode needs at most 2e8 multiply-adds
  * (tiny test towers), else FAST. */
