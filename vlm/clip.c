@@ -889,56 +889,49 @@ gx_vec_dot_f16 (const float *w, const float *x, int64_t n)
 }
 
 typedef struct {
-  const vlm_mat *w;
+  const float *w;               /* m rows of k: the F16 weights as floats */
+  int64_t k, m;
   const float *x;
   int64_t n;
   float *y;
   const float *b;
   int L;
-  float *wbuf;                  /* k floats per thread */
 } gx_mm_job;
 
 static void
 gx_mm_slice (void *p, int ith, int nth)
 {
   gx_mm_job *j = p;
-  int64_t r0, r1, k = j->w->k, m = j->w->m;
+  int64_t r0, r1, k = j->k, m = j->m;
   bool tiny = k % j->L == 0;
 
   slice_rows (j->n, ith, nth, &r0, &r1);
-  if (r0 >= r1)
-    return;
-  /* each weight row converted once (exact) for all of this slice's rows */
-  float *wf = j->wbuf + (size_t) ith * k;
-  for (int64_t o = 0; o < m; o++) {
-    const uint16_t *wr = (const uint16_t *) ((const uint8_t *) j->w->data
-        + o * j->w->row_bytes);
-    for (int64_t i = 0; i < k; i++)
-      wf[i] = vlm_fp16_to_fp32 (wr[i]);
-    for (int64_t r = r0; r < r1; r++) {
-      float v = tiny ? gx_dot_tinyblas (wf, j->x + r * k, k, j->L)
-          : gx_vec_dot_f16 (wf, j->x + r * k, k);
+  for (int64_t r = r0; r < r1; r++)
+    for (int64_t o = 0; o < m; o++) {
+      const float *wr = j->w + o * k;
+      float v = tiny ? gx_dot_tinyblas (wr, j->x + r * k, k, j->L)
+          : gx_vec_dot_f16 (wr, j->x + r * k, k);
       if (j->b)
         v = v + j->b[o];
       j->y[r * m + o] = v;
     }
-  }
 }
 
-/* y = x W^T + b for an F16 W in the reference arithmetic; false when out
- * of memory. */
+/* y = x W^T + b for an F16 W in the reference arithmetic, W converted to
+ * floats once (exact); false when out of memory. */
 static bool
 gx_matmul (vlm_pool * pool, const vlm_mat * w, const float *x, int64_t n,
     float *y, const float *b, int L)
 {
-  int nth = vlm_pool_n_threads (pool);
-  gx_mm_job j = { w, x, n, y, b, L,
-    malloc ((size_t) (nth > 0 ? nth : 1) * w->k * sizeof (float))
-  };
-  if (j.wbuf == NULL)
+  float *wf = malloc ((size_t) w->m * w->k * sizeof (float));
+  if (wf == NULL)
     return false;
+  for (int64_t o = 0; o < w->m; o++)
+    vlm_dequantize_row (w->type, (const uint8_t *) w->data + o * w->row_bytes,
+        wf + o * w->k, w->k);
+  gx_mm_job j = { wf, w->k, w->m, x, n, y, b, L };
   vlm_pool_run (pool, gx_mm_slice, &j);
-  free (j.wbuf);
+  free (wf);
   return true;
 }
 
